@@ -1,0 +1,71 @@
+#pragma once
+/// \file
+/// Packet <-> bytes. `encode` cannot fail; `decode` is the trust boundary: it takes bytes from
+/// the network and returns either a `Packet` or a `DecodeError`, never crashes, never reads out
+/// of bounds, and never allocates for a size before checking it against the bytes that remain.
+/// The byte layout is specified in docs/PROTOCOL.md.
+
+#include <sprocket/errors.hpp>
+#include <sprocket/packet.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <variant>
+
+namespace sprocket {
+
+/// Limits applied while decoding.
+struct DecodeLimits {
+    /// Lists, maps and objects nested inside a packet deeper than this are rejected
+    /// (`too_deep`). A packet with a list of lists has depth 2.
+    std::size_t max_depth = 32;
+};
+
+/// A decoded packet, or why there is none.
+class DecodeResult {
+public:
+    DecodeResult(Packet packet) : v_(std::move(packet)) {}      // NOLINT: implicit on purpose
+    DecodeResult(DecodeError error) : v_(std::move(error)) {}   // NOLINT: implicit on purpose
+
+    bool ok() const noexcept { return v_.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+
+    /// The packet. Precondition: `ok()`; otherwise throws `std::logic_error` with the error text.
+    Packet& packet() &;
+    const Packet& packet() const&;
+    Packet&& packet() &&;
+    Packet* operator->() { return &packet(); }
+    Packet& operator*() { return packet(); }
+
+    /// The error. Precondition: `!ok()`; otherwise throws `std::logic_error`.
+    const DecodeError& error() const;
+
+private:
+    std::variant<Packet, DecodeError> v_;
+};
+
+/// The packet's bytes (channel, then entries in key order). Deterministic: equal packets encode
+/// to equal bytes. Reals that a float holds exactly take 4 bytes, others 8.
+Bytes encode(const Packet& packet);
+/// Appends the packet's bytes to `out` (what `out` holds already is kept).
+void encode_to(const Packet& packet, Bytes& out);
+
+/// Decodes exactly one packet from `size` bytes at `data`. All of the input must be used
+/// (`trailing_bytes` otherwise). Errors: truncated, too large, bad type tag, too deep,
+/// trailing bytes, bad varint, bad value, duplicate key; each with the byte offset.
+/// Memory: at most about 40 bytes per input byte in the worst case (a list of nulls), and
+/// about the input size for strings and bytes.
+DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits = {});
+inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
+    return decode(bytes.data(), bytes.size(), limits);
+}
+
+}  // namespace sprocket
+
+/// \code
+/// sprocket::Bytes wire = sprocket::encode(sprocket::Packet{{"x", 1}});
+/// auto result = sprocket::decode(wire);
+/// if (!result) std::cerr << result.error() << '\n';   // e.g. "truncated: ... (at byte 3)"
+/// else use(result.packet());
+/// \endcode

@@ -1,0 +1,102 @@
+#pragma once
+/// \file
+/// Frames: how packets and control messages travel on a TCP stream.
+///
+/// A frame is a 5-byte header — the body length as a little-endian uint32, then a kind byte —
+/// followed by the body. `FrameDecoder` accepts bytes in chunks of any size and yields whole
+/// frames; a header announcing a body larger than its limit is rejected as soon as the header
+/// is complete, before any of the body is buffered. See docs/PROTOCOL.md.
+
+#include <sprocket/errors.hpp>
+#include <sprocket/packet.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace sprocket {
+
+/// Bytes before each frame's body: length (uint32 LE) and kind (uint8).
+inline constexpr std::size_t frame_header_size = 5;
+/// Default largest frame body: 16 MiB. Configurable per decoder, up to 4 GiB - 1.
+inline constexpr std::size_t default_max_frame_size = std::size_t{16} << 20;
+/// The largest body the length field can express.
+inline constexpr std::size_t max_frame_size_limit = 0xffffffffu;
+
+/// Frame kinds. Kind 1 carries an encoded `Packet`; the control kinds (handshake, heartbeat,
+/// goodbye) are listed in docs/PROTOCOL.md.
+enum class FrameKind : std::uint8_t {
+    packet = 0x01,
+};
+
+/// A complete frame inside a `FrameDecoder`'s buffer. `body` stays valid until the decoder's
+/// next `feed`, `prepare` or `commit`.
+struct FrameView {
+    std::uint8_t kind = 0;
+    const std::uint8_t* body = nullptr;
+    std::size_t size = 0;
+};
+
+/// Appends one frame (header and body) to `out`.
+/// Throws `std::length_error` if `size` exceeds `max_frame_size_limit` (a programming error).
+void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::size_t size);
+/// Appends a packet frame, encoding `packet` straight into `out` (no intermediate copy).
+/// Many frames appended to one buffer go out in one write.
+void append_packet_frame(Bytes& out, const Packet& packet);
+
+/// What `FrameDecoder::next` found.
+enum class FrameStatus : std::uint8_t {
+    ready,       ///< a frame was returned
+    incomplete,  ///< more bytes are needed
+    error,       ///< the stream is invalid (see `error()`); the decoder stays in this state
+};
+
+/// Splits a byte stream into frames. Feed it bytes as they arrive; take frames with `next`.
+/// Memory is bounded by the largest frame allowed plus what was fed and not yet taken.
+class FrameDecoder {
+public:
+    explicit FrameDecoder(std::size_t max_frame_size = default_max_frame_size);
+
+    /// Copies `size` received bytes in.
+    void feed(const void* data, std::size_t size);
+    /// Room for up to `size` bytes, to receive into directly; then call `commit(n)` with the
+    /// number of bytes actually received (n <= size).
+    std::uint8_t* prepare(std::size_t size);
+    void commit(std::size_t size);
+
+    /// The next complete frame into `frame`. On `error`, `error()` says why, e.g.
+    /// `too large: frame of 4294967295 bytes exceeds the limit of 16777216 (at byte 0)`.
+    FrameStatus next(FrameView& frame);
+    /// Why the stream was rejected. Meaningful after `next` returned `error`.
+    const DecodeError& error() const noexcept { return error_; }
+    bool failed() const noexcept { return failed_; }
+
+    /// Bytes fed and not yet returned as frames.
+    std::size_t buffered() const noexcept { return end_ - begin_; }
+    /// Bytes still missing to complete the frame in progress (at least 1 when nothing is
+    /// buffered): a good size for the next `prepare`.
+    std::size_t needed() const noexcept;
+    /// Total bytes consumed so far (offsets in errors count from the stream's start).
+    std::size_t consumed() const noexcept { return consumed_; }
+    std::size_t max_frame_size() const noexcept { return max_frame_size_; }
+
+private:
+    std::vector<std::uint8_t> buffer_;
+    std::size_t begin_ = 0;  // first unconsumed byte
+    std::size_t end_ = 0;    // one past the last byte fed
+    std::size_t consumed_ = 0;
+    std::size_t max_frame_size_;
+    bool failed_ = false;
+    DecodeError error_;
+};
+
+}  // namespace sprocket
+
+/// \code
+/// sprocket::FrameDecoder decoder;
+/// decoder.feed(received, n);
+/// sprocket::FrameView frame;
+/// sprocket::FrameStatus status;
+/// while ((status = decoder.next(frame)) == sprocket::FrameStatus::ready) handle(frame);
+/// if (status == sprocket::FrameStatus::error) close_connection(decoder.error().message);
+/// \endcode

@@ -1,0 +1,615 @@
+#pragma once
+/// \file
+/// `Value`, the dynamically typed value a `Packet` maps keys to, and `Map`, the string-keyed
+/// map of values that `Packet` builds on (the two are one recursive type, hence one header).
+///
+/// A value is one of: null, bool, 64-bit integer, real (double), string, bytes, list, map, or an
+/// object (any user type cereal can serialize, stored as the bytes it serializes to and read
+/// back as the same type).
+///
+/// Reading is typed: `as<T>()` converts when nothing is lost (an integer into any integer type
+/// that holds it, an integer into a double that represents it exactly); a real is never read as
+/// an integer. One rounding is allowed on purpose: a real read as `float` rounds to the nearest
+/// float (games hold positions in floats; the wire holds doubles). Anything else throws
+/// `TypeError`; `try_as<T>()` returns `std::nullopt` instead.
+
+#include <sprocket/archive.hpp>
+#include <sprocket/errors.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace sprocket {
+
+class Value;
+class Map;
+
+/// Raw bytes (`std::vector<std::uint8_t>`): stored as-is, never interpreted.
+using Bytes = std::vector<std::uint8_t>;
+/// A list of values.
+using List = std::vector<Value>;
+
+/// A user type, stored as the bytes `ByteOutputArchive` made of it. Read it back with
+/// `as<T>()` of the same type; reading it as another type fails with `TypeError` (or gives
+/// `nullopt` from `try_as`) whenever the bytes do not decode as that type.
+struct Object {
+    Bytes blob;
+    friend bool operator==(const Object& a, const Object& b) { return a.blob == b.blob; }
+    friend bool operator!=(const Object& a, const Object& b) { return !(a == b); }
+};
+
+/// What a `Value` holds.
+enum class ValueType : std::uint8_t { null, boolean, integer, real, string, bytes, list, map, object };
+
+/// "null", "bool", "integer", "real", "string", "bytes", "list", "map", "object".
+const char* to_string(ValueType type) noexcept;
+std::ostream& operator<<(std::ostream& os, ValueType type);
+
+/// How a C++ type converts to and from `Value`. Specialized below for the built-in types,
+/// integers, floats, enums, `std::vector`, `std::map`/`std::unordered_map` with string keys,
+/// `std::optional`, and any other class type cereal can serialize (stored as `Object`).
+template <class T, class Enable = void>
+struct ValueTraits {
+    static constexpr bool defined = false;
+};
+
+template <class T>
+inline constexpr bool is_value_convertible = ValueTraits<std::decay_t<T>>::defined;
+
+// Declared before Value so that no use inside Value instantiates the primary template for them.
+template <> struct ValueTraits<Bytes>;
+template <> struct ValueTraits<List>;
+template <> struct ValueTraits<Object>;
+template <> struct ValueTraits<Value>;
+
+/// A map from string keys to values, kept sorted by key (so iteration order, printing and
+/// encoding are deterministic and equality does not depend on insertion order).
+///
+/// References and iterators are invalidated by inserting or erasing, as with `std::vector`.
+class Map {
+public:
+    using Entry = std::pair<std::string, Value>;
+    using const_iterator = std::vector<Entry>::const_iterator;
+
+    Map() = default;
+    /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
+    Map(std::initializer_list<Entry> entries);
+
+    /// The value at `key`, inserting null first if absent.
+    Value& operator[](std::string_view key);
+    /// The value at `key`; throws `KeyError` naming the key if absent.
+    const Value& at(std::string_view key) const;
+    Value& at(std::string_view key);
+    /// The value at `key`, or nullptr if absent. Never throws.
+    const Value* find(std::string_view key) const noexcept;
+    Value* find(std::string_view key) noexcept;
+    bool has(std::string_view key) const noexcept { return find(key) != nullptr; }
+
+    /// Sets `key` to `value` (inserting or replacing) and returns the stored value.
+    template <class V>
+    Value& set(std::string_view key, V&& value);
+    /// Removes `key`; returns whether it was there.
+    bool erase(std::string_view key);
+    void clear() noexcept { entries_.clear(); }
+    void reserve(std::size_t n) { entries_.reserve(n); }
+
+    std::size_t size() const noexcept { return entries_.size(); }
+    bool empty() const noexcept { return entries_.empty(); }
+    const_iterator begin() const noexcept { return entries_.begin(); }
+    const_iterator end() const noexcept { return entries_.end(); }
+
+    /// The value at `key` as `T`. Throws `KeyError` if absent, `TypeError` if it is not a `T`
+    /// (or not convertible without loss); both messages name the key, the type asked for and
+    /// the type held: `[sprocket.packet] key "x": asked for int32, but holds string "abc"`.
+    template <class T>
+    T get(std::string_view key) const;
+    /// The value at `key` as `T`, or `fallback` when the key is absent or holds something that
+    /// is not a `T`. Never throws for missing or mistyped values (so wire data cannot make it).
+    template <class T>
+    T get_or(std::string_view key, T fallback) const;
+    std::string get_or(std::string_view key, const char* fallback) const;
+    /// The value at `key` as `T`, or `std::nullopt` when absent or not a `T`.
+    template <class T>
+    std::optional<T> try_get(std::string_view key) const;
+
+    friend bool operator==(const Map& a, const Map& b);
+    friend bool operator!=(const Map& a, const Map& b) { return !(a == b); }
+
+private:
+    friend struct MapAccess;
+    std::vector<Entry>::iterator lower_bound(std::string_view key) noexcept;
+    std::vector<Entry>::const_iterator lower_bound(std::string_view key) const noexcept;
+    [[noreturn]] void throw_missing(std::string_view key, const std::string& asked) const;
+
+    std::vector<Entry> entries_;  // sorted by key, keys unique
+};
+
+/// One dynamically typed value. Default-constructed, it is null.
+class Value {
+public:
+    using Storage = std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Bytes,
+                                 List, Map, Object>;
+
+    Value() noexcept = default;
+    Value(std::nullptr_t) noexcept {}
+    /// A map: `Value v = {{"x", 1}, {"y", 2}};` (also nests inside `Packet{...}` literals).
+    Value(std::initializer_list<Map::Entry> entries);
+    /// Any convertible type: numbers, strings, `Bytes`, `List`, `Map`, enums, vectors, maps,
+    /// optionals, and cereal-serializable class types (stored as `Object`).
+    /// Throws `std::out_of_range` for an unsigned integer above INT64_MAX.
+    template <class T, class D = std::decay_t<T>,
+              std::enable_if_t<!std::is_same_v<D, Value> && ValueTraits<D>::defined, int> = 0>
+    Value(T&& value) {  // NOLINT(google-explicit-constructor): values read like data
+        ValueTraits<D>::store(storage_, std::forward<T>(value));
+    }
+
+    ValueType type() const noexcept { return static_cast<ValueType>(storage_.index()); }
+    bool is_null() const noexcept { return type() == ValueType::null; }
+
+    /// Converts to `T`; throws `TypeError` ("asked for uint8, but holds integer 300").
+    template <class T>
+    T as() const;
+    /// Converts to `T`, or `std::nullopt` when the value is not a `T`.
+    template <class T>
+    std::optional<T> try_as() const;
+    /// A pointer to the stored alternative if it is exactly a `T` (one of `Storage`'s types),
+    /// else nullptr: `if (auto* s = v.get_if<std::string>()) ...` reads without copying.
+    template <class T>
+    const T* get_if() const noexcept { return std::get_if<T>(&storage_); }
+    template <class T>
+    T* get_if() noexcept { return std::get_if<T>(&storage_); }
+
+    /// The variant itself, for `std::visit`.
+    const Storage& storage() const noexcept { return storage_; }
+    Storage& storage() noexcept { return storage_; }
+
+    friend bool operator==(const Value& a, const Value& b) { return a.storage_ == b.storage_; }
+    friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
+
+    /// "asked for T, but holds <what this holds>": the text of a TypeError, for this value.
+    std::string mismatch(const std::string& asked) const;
+
+private:
+    Storage storage_;
+};
+
+/// JSON-like text: `{"alive": true, "name": "Player 1", "x": 312.5}`; bytes print as
+/// `<3 bytes: 01 02 ff>`, objects as `<object, 8 bytes>`. For debugging and test failures.
+std::ostream& operator<<(std::ostream& os, const Value& value);
+std::ostream& operator<<(std::ostream& os, const Map& map);
+
+// --- cereal: a Value or Map inside a user type saved with sprocket's archives -----------------
+namespace detail {
+void save_value(ByteOutputArchive& ar, const Value& value);
+void load_value(ByteInputArchive& ar, Value& value);
+void save_map(ByteOutputArchive& ar, const Map& map);
+void load_map(ByteInputArchive& ar, Map& map);
+}  // namespace detail
+
+// Templates on purpose: an exact match only, so cereal's overload probing for other types never
+// considers converting them to Value (which would ask ValueTraits about itself).
+template <class T, std::enable_if_t<std::is_same_v<T, Value>, int> = 0>
+void CEREAL_SAVE_FUNCTION_NAME(ByteOutputArchive& ar, const T& value) { detail::save_value(ar, value); }
+template <class T, std::enable_if_t<std::is_same_v<T, Value>, int> = 0>
+void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, T& value) { detail::load_value(ar, value); }
+template <class T, std::enable_if_t<std::is_same_v<T, Map>, int> = 0>
+void CEREAL_SAVE_FUNCTION_NAME(ByteOutputArchive& ar, const T& map) { detail::save_map(ar, map); }
+template <class T, std::enable_if_t<std::is_same_v<T, Map>, int> = 0>
+void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, T& map) { detail::load_map(ar, map); }
+
+namespace detail {
+std::string demangle(const char* mangled);
+std::string describe_key(std::string_view key);
+[[noreturn]] void throw_type_error(const std::string& text);
+
+template <class T>
+struct is_std_vector : std::false_type {};
+template <class T, class A>
+struct is_std_vector<std::vector<T, A>> : std::true_type {};
+template <class T>
+struct is_string_map : std::false_type {};
+template <class V, class C, class A>
+struct is_string_map<std::map<std::string, V, C, A>> : std::true_type {};
+template <class V, class H, class E, class A>
+struct is_string_map<std::unordered_map<std::string, V, H, E, A>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+/// Types with a conversion of their own; everything else of class type goes through cereal.
+template <class T>
+inline constexpr bool has_own_conversion =
+    std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+    std::is_same_v<T, Object> || std::is_same_v<T, Value> || std::is_base_of_v<Map, T> ||
+    is_std_vector<T>::value || is_string_map<T>::value || is_optional<T>::value;
+
+template <class T>
+struct is_cereal_wrapped : std::false_type {};
+template <class T>
+struct is_cereal_wrapped<cereal::BinaryData<T>> : std::true_type {};
+template <class T>
+struct is_cereal_wrapped<cereal::SizeTag<T>> : std::true_type {};
+template <class T>
+struct is_cereal_wrapped<cereal::NameValuePair<T>> : std::true_type {};
+
+// std::conjunction stops at the first false, so cereal's traits are only asked about class
+// types that sprocket does not convert itself.
+template <class T>
+inline constexpr bool is_cereal_object = std::conjunction_v<
+    std::is_class<T>, std::negation<std::bool_constant<has_own_conversion<T>>>,
+    std::negation<is_cereal_wrapped<T>>, std::is_default_constructible<T>,
+    cereal::traits::is_output_serializable<T, ByteOutputArchive>,
+    cereal::traits::is_input_serializable<T, ByteInputArchive>>;
+
+template <class T>
+std::string integer_name() {
+    return std::string(std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8);
+}
+}  // namespace detail
+
+// --- conversions ------------------------------------------------------------------------------
+
+template <>
+struct ValueTraits<std::nullptr_t> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, std::nullptr_t) { s.emplace<std::nullptr_t>(); }
+    static bool read(const Value& v, std::nullptr_t&) { return v.is_null(); }
+    static std::string name() { return "null"; }
+};
+
+template <>
+struct ValueTraits<bool> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, bool b) { s.emplace<bool>(b); }
+    static bool read(const Value& v, bool& out) {
+        const bool* b = v.get_if<bool>();
+        if (b) out = *b;
+        return b != nullptr;
+    }
+    static std::string name() { return "bool"; }
+};
+
+template <class T>
+struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, T i) {
+        if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+            if (i > static_cast<T>(std::numeric_limits<std::int64_t>::max()))
+                throw std::out_of_range("[sprocket.packet] integer " + std::to_string(i) +
+                                        " does not fit in int64");
+        }
+        s.emplace<std::int64_t>(static_cast<std::int64_t>(i));
+    }
+    static bool read(const Value& v, T& out) {
+        const std::int64_t* i = v.get_if<std::int64_t>();
+        if (!i) return false;
+        if constexpr (std::is_signed_v<T>) {
+            if (*i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+                *i > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+                return false;
+        } else {
+            if (*i < 0 || static_cast<std::uint64_t>(*i) > std::numeric_limits<T>::max()) return false;
+        }
+        out = static_cast<T>(*i);
+        return true;
+    }
+    static std::string name() { return detail::integer_name<T>(); }
+};
+
+template <class T>
+struct ValueTraits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
+    static_assert(!std::is_same_v<T, long double>, "long double is not supported: use double");
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, T d) { s.emplace<double>(static_cast<double>(d)); }
+    static bool read(const Value& v, T& out) {
+        if (const double* d = v.get_if<double>()) {
+            if constexpr (std::is_same_v<T, float>) {  // rounds; fails only when out of range
+                if (std::isfinite(*d) && std::fabs(*d) > std::numeric_limits<float>::max()) return false;
+            }
+            out = static_cast<T>(*d);
+            return true;
+        }
+        if (const std::int64_t* i = v.get_if<std::int64_t>()) {  // exact or not at all
+            const T t = static_cast<T>(*i);
+            if (t >= static_cast<T>(9223372036854775808.0) || static_cast<std::int64_t>(t) != *i) return false;
+            out = t;
+            return true;
+        }
+        return false;
+    }
+    static std::string name() { return std::is_same_v<T, float> ? "float" : "double"; }
+};
+
+template <class T>
+struct ValueTraits<T, std::enable_if_t<std::is_enum_v<T>>> {
+    using U = std::underlying_type_t<T>;
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, T e) { ValueTraits<U>::store(s, static_cast<U>(e)); }
+    static bool read(const Value& v, T& out) {
+        U u{};
+        if (!ValueTraits<U>::read(v, u)) return false;
+        out = static_cast<T>(u);
+        return true;
+    }
+    static std::string name() { return "enum " + detail::demangle(typeid(T).name()); }
+};
+
+template <>
+struct ValueTraits<std::string> {
+    static constexpr bool defined = true;
+    template <class S>
+    static void store(Value::Storage& s, S&& str) { s.emplace<std::string>(std::forward<S>(str)); }
+    static bool read(const Value& v, std::string& out) {
+        const std::string* s = v.get_if<std::string>();
+        if (s) out = *s;
+        return s != nullptr;
+    }
+    static std::string name() { return "string"; }
+};
+
+template <>
+struct ValueTraits<std::string_view> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, std::string_view str) { s.emplace<std::string>(str); }
+    /// A view into the value's string: valid while the value lives and is not changed.
+    static bool read(const Value& v, std::string_view& out) {
+        const std::string* s = v.get_if<std::string>();
+        if (s) out = *s;
+        return s != nullptr;
+    }
+    static std::string name() { return "string"; }
+};
+
+template <>
+struct ValueTraits<const char*> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const char* str) {
+        if (str)
+            s.emplace<std::string>(str);
+        else
+            s.emplace<std::nullptr_t>();
+    }
+    // No read: a const char* could not own the characters. Read a std::string.
+    static std::string name() { return "string"; }
+};
+template <>
+struct ValueTraits<char*> : ValueTraits<const char*> {};
+
+/// Bytes, List, Map and Object are stored as they are.
+template <class T>
+struct StoredAsIs {
+    static constexpr bool defined = true;
+    template <class U>
+    static void store(Value::Storage& s, U&& x) { s.emplace<T>(std::forward<U>(x)); }
+    static bool read(const Value& v, T& out) {
+        const T* p = v.get_if<T>();
+        if (p) out = *p;
+        return p != nullptr;
+    }
+};
+template <>
+struct ValueTraits<Bytes> : StoredAsIs<Bytes> {
+    static std::string name() { return "bytes"; }
+};
+template <>
+struct ValueTraits<List> : StoredAsIs<List> {
+    static std::string name() { return "list"; }
+};
+template <>
+struct ValueTraits<Object> : StoredAsIs<Object> {
+    static std::string name() { return "object"; }
+};
+template <>
+struct ValueTraits<Value> {
+    static constexpr bool defined = true;
+    static bool read(const Value& v, Value& out) {
+        out = v;
+        return true;
+    }
+    static std::string name() { return "value"; }
+};
+
+/// Map and anything derived from it (a Packet stored inside a value becomes a plain map).
+template <class T>
+struct ValueTraits<T, std::enable_if_t<std::is_base_of_v<Map, T>>> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const Map& m) { s.emplace<Map>(m); }
+    static void store(Value::Storage& s, Map&& m) { s.emplace<Map>(std::move(m)); }
+    static bool read(const Value& v, T& out) {
+        const Map* p = v.get_if<Map>();
+        if (p) static_cast<Map&>(out) = *p;
+        return p != nullptr;
+    }
+    static std::string name() { return "map"; }
+};
+
+/// std::vector<T> of convertible T (other than bytes and List) <-> list.
+template <class T, class A>
+struct ValueTraits<std::vector<T, A>,
+                   std::enable_if_t<ValueTraits<T>::defined && !std::is_same_v<T, Value> &&
+                                    !std::is_same_v<std::vector<T, A>, Bytes>>> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const std::vector<T, A>& vec) {
+        List list;
+        list.reserve(vec.size());
+        for (const auto& x : vec) list.emplace_back(x);
+        s.emplace<List>(std::move(list));
+    }
+    static bool read(const Value& v, std::vector<T, A>& out) {
+        const List* list = v.get_if<List>();
+        if (!list) return false;
+        std::vector<T, A> result;
+        result.reserve(list->size());
+        for (const Value& x : *list) {
+            T t{};
+            if (!ValueTraits<T>::read(x, t)) return false;
+            result.push_back(std::move(t));
+        }
+        out = std::move(result);
+        return true;
+    }
+    static std::string name() { return "list of " + ValueTraits<T>::name(); }
+};
+
+/// std::map / std::unordered_map with std::string keys <-> map.
+template <class M>
+struct ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
+                                       ValueTraits<typename M::mapped_type>::defined>> {
+    using V = typename M::mapped_type;
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const M& m);
+    static bool read(const Value& v, M& out);
+    static std::string name() { return "map of " + ValueTraits<V>::name(); }
+};
+
+/// std::optional<T> <-> null or T.
+template <class T>
+struct ValueTraits<std::optional<T>, std::enable_if_t<ValueTraits<T>::defined>> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const std::optional<T>& o) {
+        if (o)
+            ValueTraits<T>::store(s, *o);
+        else
+            s.emplace<std::nullptr_t>();
+    }
+    static bool read(const Value& v, std::optional<T>& out) {
+        if (v.is_null()) {
+            out.reset();
+            return true;
+        }
+        T t{};
+        if (!ValueTraits<T>::read(v, t)) return false;
+        out = std::move(t);
+        return true;
+    }
+    static std::string name() { return ValueTraits<T>::name() + " or null"; }
+};
+
+/// Any other class type cereal can serialize with sprocket's archives <-> object.
+template <class T>
+struct ValueTraits<T, std::enable_if_t<detail::is_cereal_object<T>>> {
+    static constexpr bool defined = true;
+    static void store(Value::Storage& s, const T& x) {
+        Object object;
+        {
+            ByteOutputArchive ar(object.blob);
+            ar(x);
+        }
+        s.emplace<Object>(std::move(object));
+    }
+    /// Fails (returns false) when the value is not an object or its bytes do not decode as a
+    /// `T` to the last byte. Exceptions thrown by T's own serialize function propagate.
+    static bool read(const Value& v, T& out) {
+        const Object* object = v.get_if<Object>();
+        if (!object) return false;
+        try {
+            ByteInputArchive ar(object->blob.data(), object->blob.size());
+            T t{};
+            ar(t);
+            if (ar.remaining() != 0) return false;
+            out = std::move(t);
+            return true;
+        } catch (const cereal::Exception&) {  // malformed bytes: not a T
+            return false;
+        }
+    }
+    static std::string name() { return "object " + detail::demangle(typeid(T).name()); }
+};
+
+// --- definitions that need everything above ---------------------------------------------------
+
+template <class M>
+void ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
+                                     ValueTraits<typename M::mapped_type>::defined>>::
+    store(Value::Storage& s, const M& m) {
+    Map map;
+    map.reserve(m.size());
+    for (const auto& [k, x] : m) map.set(k, x);
+    s.emplace<Map>(std::move(map));
+}
+
+template <class M>
+bool ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
+                                     ValueTraits<typename M::mapped_type>::defined>>::
+    read(const Value& v, M& out) {
+    const Map* map = v.get_if<Map>();
+    if (!map) return false;
+    M result;
+    for (const auto& [k, x] : *map) {
+        V t{};
+        if (!ValueTraits<V>::read(x, t)) return false;
+        result.emplace(k, std::move(t));
+    }
+    out = std::move(result);
+    return true;
+}
+
+template <class T>
+T Value::as() const {
+    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    T out{};
+    if (!ValueTraits<T>::read(*this, out)) detail::throw_type_error(mismatch(ValueTraits<T>::name()));
+    return out;
+}
+
+template <class T>
+std::optional<T> Value::try_as() const {
+    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    T out{};
+    if (!ValueTraits<T>::read(*this, out)) return std::nullopt;
+    return out;
+}
+
+template <class V>
+Value& Map::set(std::string_view key, V&& value) {
+    auto it = lower_bound(key);
+    if (it != entries_.end() && it->first == key) {
+        it->second = Value(std::forward<V>(value));
+        return it->second;
+    }
+    return entries_.emplace(it, std::string(key), Value(std::forward<V>(value)))->second;
+}
+
+template <class T>
+T Map::get(std::string_view key) const {
+    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    const Value* v = find(key);
+    if (!v) throw_missing(key, ValueTraits<T>::name());
+    T out{};
+    if (!ValueTraits<T>::read(*v, out))
+        detail::throw_type_error(detail::describe_key(key) + v->mismatch(ValueTraits<T>::name()));
+    return out;
+}
+
+template <class T>
+T Map::get_or(std::string_view key, T fallback) const {
+    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    if (const Value* v = find(key)) {
+        T out{};
+        if (ValueTraits<T>::read(*v, out)) return out;
+    }
+    return fallback;
+}
+
+template <class T>
+std::optional<T> Map::try_get(std::string_view key) const {
+    const Value* v = find(key);
+    if (!v) return std::nullopt;
+    return v->try_as<T>();
+}
+
+}  // namespace sprocket

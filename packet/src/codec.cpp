@@ -1,0 +1,287 @@
+// The value encoding (docs/PROTOCOL.md, "Values"): a tag byte, then the payload.
+#include <sprocket/codec.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+namespace sprocket {
+
+namespace {
+
+enum Tag : std::uint8_t {
+    tag_null = 0x00,
+    tag_false = 0x01,
+    tag_true = 0x02,
+    tag_int = 0x03,     // zigzag varint
+    tag_real32 = 0x04,  // float, 4 bytes LE
+    tag_real64 = 0x05,  // double, 8 bytes LE
+    tag_string = 0x06,  // varint size, bytes
+    tag_bytes = 0x07,   // varint size, bytes
+    tag_list = 0x08,    // varint count, values
+    tag_map = 0x09,     // varint count, (varint key size, key bytes, value)*
+    tag_object = 0x0a,  // varint size, cereal bytes
+};
+
+constexpr std::size_t min_value_bytes = 1;  // a tag
+constexpr std::size_t min_entry_bytes = 2;  // a key size and a tag
+
+bool exact_as_float(double d) {
+    if (std::isnan(d)) return false;  // keep NaN payloads bit for bit
+    if (std::isinf(d)) return true;
+    return std::fabs(d) <= std::numeric_limits<float>::max() &&
+           static_cast<double>(static_cast<float>(d)) == d;
+}
+
+void write_sized(ByteOutputArchive& ar, std::uint8_t tag, const void* data, std::size_t size) {
+    ar.write_byte(tag);
+    ar.write_varint(size);
+    ar.write(data, size);
+}
+
+void write_entries(ByteOutputArchive& ar, const Map& map);
+
+void write_value(ByteOutputArchive& ar, const Value& value) {
+    const Value::Storage& s = value.storage();
+    switch (value.type()) {
+        case ValueType::null:
+            ar.write_byte(tag_null);
+            break;
+        case ValueType::boolean:
+            ar.write_byte(std::get<bool>(s) ? tag_true : tag_false);
+            break;
+        case ValueType::integer:
+            ar.write_byte(tag_int);
+            ar.write_varint(detail::zigzag(std::get<std::int64_t>(s)));
+            break;
+        case ValueType::real: {
+            const double d = std::get<double>(s);
+            if (exact_as_float(d)) {
+                const float f = static_cast<float>(d);
+                ar.write_byte(tag_real32);
+                ar.write(&f, sizeof f);
+            } else {
+                ar.write_byte(tag_real64);
+                ar.write(&d, sizeof d);
+            }
+            break;
+        }
+        case ValueType::string: {
+            const std::string& str = std::get<std::string>(s);
+            write_sized(ar, tag_string, str.data(), str.size());
+            break;
+        }
+        case ValueType::bytes: {
+            const Bytes& b = std::get<Bytes>(s);
+            write_sized(ar, tag_bytes, b.data(), b.size());
+            break;
+        }
+        case ValueType::list: {
+            const List& list = std::get<List>(s);
+            ar.write_byte(tag_list);
+            ar.write_varint(list.size());
+            for (const Value& x : list) write_value(ar, x);
+            break;
+        }
+        case ValueType::map:
+            ar.write_byte(tag_map);
+            write_entries(ar, std::get<Map>(s));
+            break;
+        case ValueType::object: {
+            const Bytes& blob = std::get<Object>(s).blob;
+            write_sized(ar, tag_object, blob.data(), blob.size());
+            break;
+        }
+    }
+}
+
+void write_entries(ByteOutputArchive& ar, const Map& map) {
+    ar.write_varint(map.size());
+    for (const auto& [key, value] : map) {
+        ar.write_varint(key.size());
+        ar.write(key.data(), key.size());
+        write_value(ar, value);
+    }
+}
+
+std::string read_string(ByteInputArchive& ar, const char* what) {
+    const std::size_t n = ar.read_size(what);
+    const auto* p = reinterpret_cast<const char*>(ar.take(n));
+    return std::string(p, n);
+}
+
+}  // namespace
+
+/// The decoder fills a map's entries directly, then restores the sorted-unique invariant.
+struct MapAccess {
+    static void load_entries(ByteInputArchive& ar, Map& map);
+};
+
+namespace {
+
+void read_value(ByteInputArchive& ar, Value& value) {
+    Value::Storage& s = value.storage();
+    const std::uint8_t tag = ar.read_byte();
+    switch (tag) {
+        case tag_null: s.emplace<std::nullptr_t>(); return;
+        case tag_false: s.emplace<bool>(false); return;
+        case tag_true: s.emplace<bool>(true); return;
+        case tag_int: s.emplace<std::int64_t>(detail::unzigzag(ar.read_varint())); return;
+        case tag_real32: {
+            float f;
+            ar.read(&f, sizeof f);
+            s.emplace<double>(f);
+            return;
+        }
+        case tag_real64: {
+            double d;
+            ar.read(&d, sizeof d);
+            s.emplace<double>(d);
+            return;
+        }
+        case tag_string: s.emplace<std::string>(read_string(ar, "string size")); return;
+        case tag_bytes: {
+            const std::size_t n = ar.read_size("bytes size");
+            const std::uint8_t* p = ar.take(n);
+            s.emplace<Bytes>(p, p + n);
+            return;
+        }
+        case tag_list: {
+            ar.enter();
+            const std::size_t n = ar.read_size("list length", min_value_bytes);
+            List& list = s.emplace<List>();
+            list.reserve(n);  // safe: n values need n bytes, checked above
+            ar.begin_elements(n, min_value_bytes);
+            for (std::size_t i = 0; i < n; ++i) {
+                ar.next_element(min_value_bytes);
+                read_value(ar, list.emplace_back());
+            }
+            ar.leave();
+            return;
+        }
+        case tag_map:
+            ar.enter();
+            MapAccess::load_entries(ar, s.emplace<Map>());
+            ar.leave();
+            return;
+        case tag_object: {
+            const std::size_t n = ar.read_size("object size");
+            const std::uint8_t* p = ar.take(n);
+            s.emplace<Object>(Object{Bytes(p, p + n)});
+            return;
+        }
+        default: {
+            static constexpr char hex[] = "0123456789abcdef";
+            ar.fail_at(ar.offset() - 1, DecodeErrc::bad_type_tag,
+                       std::string("unknown type tag 0x") + hex[tag >> 4] + hex[tag & 15]);
+        }
+    }
+}
+
+}  // namespace
+
+void MapAccess::load_entries(ByteInputArchive& ar, Map& map) {
+    const std::size_t n = ar.read_size("map size", min_entry_bytes);
+    std::vector<Map::Entry>& entries = map.entries_;
+    entries.clear();
+    entries.reserve(n);  // safe: n entries need 2n bytes, checked above
+    ar.begin_elements(n, min_entry_bytes);
+    bool sorted = true;
+    for (std::size_t i = 0; i < n; ++i) {
+        ar.next_element(min_entry_bytes);
+        Map::Entry& e = entries.emplace_back(read_string(ar, "key size"), Value());
+        if (i > 0) {
+            const std::string& previous = entries[i - 1].first;
+            if (previous == e.first) ar.fail(DecodeErrc::duplicate_key, "key \"" + e.first + "\" appears twice");
+            if (previous > e.first) sorted = false;
+        }
+        read_value(ar, e.second);
+    }
+    if (!sorted) {  // other encoders may write keys in any order
+        std::sort(entries.begin(), entries.end(),
+                  [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; });
+        const auto dup = std::adjacent_find(entries.begin(), entries.end(),
+                                            [](const Map::Entry& a, const Map::Entry& b) { return a.first == b.first; });
+        if (dup != entries.end()) ar.fail(DecodeErrc::duplicate_key, "key \"" + dup->first + "\" appears twice");
+    }
+}
+
+// --- the entry points the cereal hooks and encode/decode share ------------------------------
+
+namespace detail {
+void save_value(ByteOutputArchive& ar, const Value& value) { sprocket::write_value(ar, value); }
+void load_value(ByteInputArchive& ar, Value& value) { sprocket::read_value(ar, value); }
+void save_map(ByteOutputArchive& ar, const Map& map) { write_entries(ar, map); }
+void load_map(ByteInputArchive& ar, Map& map) { MapAccess::load_entries(ar, map); }
+
+void save_packet(ByteOutputArchive& ar, const Packet& packet) {
+    ar.write_varint(packet.channel().size());
+    ar.write(packet.channel().data(), packet.channel().size());
+    write_entries(ar, packet);
+}
+
+void load_packet(ByteInputArchive& ar, Packet& packet) {
+    packet.set_channel(read_string(ar, "channel size"));
+    MapAccess::load_entries(ar, packet);
+}
+}  // namespace detail
+
+// --- encode / decode --------------------------------------------------------------------------
+
+void encode_to(const Packet& packet, Bytes& out) {
+    ByteOutputArchive ar(out);
+    detail::save_packet(ar, packet);
+}
+
+Bytes encode(const Packet& packet) {
+    Bytes out;
+    out.reserve(128);
+    encode_to(packet, out);
+    return out;
+}
+
+DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
+    try {
+        ByteInputArchive ar(data, size, limits.max_depth);
+        Packet packet;
+        detail::load_packet(ar, packet);
+        if (ar.remaining() != 0)
+            ar.fail(DecodeErrc::trailing_bytes, std::to_string(ar.remaining()) +
+                                                    (ar.remaining() == 1 ? " byte" : " bytes") + " after the packet");
+        return DecodeResult(std::move(packet));
+    } catch (const DecodeException& e) {  // the one place wire errors become values
+        return DecodeResult(e.error());
+    }
+}
+
+// --- DecodeResult -----------------------------------------------------------------------------
+
+namespace {
+[[noreturn]] void no_packet(const DecodeError& error) {
+    throw std::logic_error("[sprocket.packet] DecodeResult holds no packet: " + error.message);
+}
+}  // namespace
+
+Packet& DecodeResult::packet() & {
+    if (!ok()) no_packet(std::get<DecodeError>(v_));
+    return std::get<Packet>(v_);
+}
+
+const Packet& DecodeResult::packet() const& {
+    if (!ok()) no_packet(std::get<DecodeError>(v_));
+    return std::get<Packet>(v_);
+}
+
+Packet&& DecodeResult::packet() && {
+    if (!ok()) no_packet(std::get<DecodeError>(v_));
+    return std::get<Packet>(std::move(v_));
+}
+
+const DecodeError& DecodeResult::error() const {
+    if (ok()) throw std::logic_error("[sprocket.packet] DecodeResult holds a packet, not an error");
+    return std::get<DecodeError>(v_);
+}
+
+}  // namespace sprocket

@@ -1,0 +1,110 @@
+#include <sprocket/frame.hpp>
+
+#include <sprocket/codec.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace sprocket {
+
+namespace {
+
+void put_u32le(std::uint8_t* p, std::uint32_t v) {
+    p[0] = static_cast<std::uint8_t>(v);
+    p[1] = static_cast<std::uint8_t>(v >> 8);
+    p[2] = static_cast<std::uint8_t>(v >> 16);
+    p[3] = static_cast<std::uint8_t>(v >> 24);
+}
+
+std::uint32_t get_u32le(const std::uint8_t* p) {
+    return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+           static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+
+void check_body_size(std::size_t size) {
+    if (size > max_frame_size_limit)
+        throw std::length_error("[sprocket.frame] a frame body of " + std::to_string(size) +
+                                " bytes exceeds the 4 GiB - 1 the header can express");
+}
+
+}  // namespace
+
+void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::size_t size) {
+    check_body_size(size);
+    const std::size_t at = out.size();
+    out.resize(at + frame_header_size);
+    put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
+    out[at + 4] = kind;
+    out.insert(out.end(), body, body + size);
+}
+
+void append_packet_frame(Bytes& out, const Packet& packet) {
+    const std::size_t at = out.size();
+    out.resize(at + frame_header_size);
+    encode_to(packet, out);
+    const std::size_t size = out.size() - at - frame_header_size;
+    if (size > max_frame_size_limit) {
+        out.resize(at);
+        check_body_size(size);
+    }
+    put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
+    out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
+}
+
+FrameDecoder::FrameDecoder(std::size_t max_frame_size)
+    : max_frame_size_(std::min(max_frame_size, max_frame_size_limit)) {}
+
+std::uint8_t* FrameDecoder::prepare(std::size_t size) {
+    if (begin_ == end_) begin_ = end_ = 0;
+    if (buffer_.size() - end_ < size) {
+        // Move what is left to the front, then grow if that is not room enough.
+        if (begin_ > 0) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+        }
+        if (buffer_.size() - end_ < size) buffer_.resize(std::max(end_ + size, buffer_.size() * 2));
+    }
+    return buffer_.data() + end_;
+}
+
+void FrameDecoder::commit(std::size_t size) { end_ += std::min(size, buffer_.size() - end_); }
+
+void FrameDecoder::feed(const void* data, std::size_t size) {
+    if (size == 0) return;
+    std::memcpy(prepare(size), data, size);
+    commit(size);
+}
+
+std::size_t FrameDecoder::needed() const noexcept {
+    const std::size_t have = end_ - begin_;
+    if (have < frame_header_size) return frame_header_size - have;
+    const std::size_t total = frame_header_size + get_u32le(buffer_.data() + begin_);
+    return total > have ? total - have : 0;
+}
+
+FrameStatus FrameDecoder::next(FrameView& frame) {
+    if (failed_) return FrameStatus::error;
+    const std::size_t have = end_ - begin_;
+    if (have < frame_header_size) return FrameStatus::incomplete;
+    const std::uint8_t* header = buffer_.data() + begin_;
+    const std::size_t size = get_u32le(header);
+    if (size > max_frame_size_) {
+        failed_ = true;
+        error_ = DecodeError{DecodeErrc::too_large, consumed_,
+                             "too large: frame of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                 std::to_string(max_frame_size_) + " (at byte " + std::to_string(consumed_) + ")"};
+        return FrameStatus::error;
+    }
+    if (have - frame_header_size < size) return FrameStatus::incomplete;
+    frame.kind = header[4];
+    frame.body = header + frame_header_size;
+    frame.size = size;
+    begin_ += frame_header_size + size;
+    consumed_ += frame_header_size + size;
+    return FrameStatus::ready;
+}
+
+}  // namespace sprocket

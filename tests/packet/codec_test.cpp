@@ -1,0 +1,171 @@
+// Encoding and decoding well-formed packets: every value type, nesting, the exact layout.
+#include <sprocket/codec.hpp>
+
+#include "wire_builder.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+
+using namespace sprocket;
+
+namespace {
+Packet round_trip(const Packet& p) {
+    auto result = decode(encode(p));
+    REQUIRE_MESSAGE(result.ok(), (result.ok() ? "" : result.error().message));
+    return std::move(result).packet();
+}
+
+const Packet reference{{"id", 17}, {"name", "Player 1"}, {"x", 312.5}, {"y", -48.25},
+                       {"angle", 1.25}, {"hp", 100}, {"alive", true}};
+}  // namespace
+
+TEST_CASE("every value type round-trips") {
+    const Packet p{{"null", nullptr},
+                   {"false", false},
+                   {"true", true},
+                   {"zero", 0},
+                   {"neg", -1},
+                   {"min", INT64_MIN},
+                   {"max", INT64_MAX},
+                   {"f32", 1.5},
+                   {"f64", 0.1},
+                   {"inf", -std::numeric_limits<double>::infinity()},
+                   {"empty", ""},
+                   {"text", "héllo\0world"},
+                   {"bytes", Bytes{0, 1, 2, 255}},
+                   {"nobytes", Bytes{}},
+                   {"list", List{1, "two", 3.5, nullptr, List{}}},
+                   {"map", Map{{"a", 1}, {"b", Map{}}}},
+                   {"object", Object{Bytes{9, 8, 7}}},
+                   {"", "empty key"}};
+    CHECK(round_trip(p) == p);
+}
+
+TEST_CASE("strings with embedded zero bytes keep their length") {
+    const std::string s("a\0b", 3);
+    const Packet p{{"s", s}};
+    CHECK(round_trip(p).get<std::string>("s") == s);
+}
+
+TEST_CASE("deep nesting up to the limit round-trips") {
+    Value v = 1;
+    for (int i = 0; i < 32; ++i) v = List{v};  // 32 levels of lists inside the packet
+    const Packet p{{"deep", v}};
+    CHECK(round_trip(p) == p);
+}
+
+TEST_CASE("reals: exact floats take 4 bytes, others 8, NaN keeps its bits") {
+    CHECK(encode(Packet{{"x", 312.5}}).size() + 4 == encode(Packet{{"x", 0.1}}).size());
+    const Packet p{{"tiny", 1e-45}, {"big", 1e300}, {"denormal", std::numeric_limits<float>::denorm_min()},
+                   {"neg0", -0.0}};
+    const Packet q = round_trip(p);
+    CHECK(q == p);
+    CHECK(std::signbit(q.get<double>("neg0")));
+    const double nan = std::nan("0x5");
+    const Packet n = round_trip(Packet{{"nan", nan}});
+    const double back = n.get<double>("nan");
+    CHECK(std::memcmp(&back, &nan, sizeof nan) == 0);
+}
+
+TEST_CASE("channels round-trip") {
+    const Packet p = Packet::on("chat", {{"text", "gg"}});
+    const Packet q = round_trip(p);
+    CHECK(q.channel() == "chat");
+    CHECK(q == p);
+}
+
+TEST_CASE("the reference state packet is compact and laid out as PROTOCOL.md says") {
+    const Bytes bytes = encode(reference);
+    CHECK(bytes.size() <= 80);
+    const Bytes expected = wire::cat({
+        wire::str(""), wire::varint(7),
+        wire::str("alive"), wire::byte(wire::t),
+        wire::str("angle"), wire::byte(wire::real32), Bytes{0x00, 0x00, 0xa0, 0x3f},
+        wire::str("hp"), wire::byte(wire::integer), wire::varint(200),
+        wire::str("id"), wire::byte(wire::integer), wire::varint(34),
+        wire::str("name"), wire::byte(wire::string), wire::str("Player 1"),
+        wire::str("x"), wire::byte(wire::real32), Bytes{0x00, 0x40, 0x9c, 0x43},
+        wire::str("y"), wire::byte(wire::real32), Bytes{0x00, 0x00, 0x41, 0xc2},
+    });
+    CHECK(bytes == expected);
+    CHECK(bytes.size() == 60);
+}
+
+TEST_CASE("encoding is deterministic and independent of insertion order") {
+    Packet a;
+    a["b"] = 1;
+    a["a"] = 2;
+    Packet b{{"a", 2}, {"b", 1}};
+    CHECK(encode(a) == encode(b));
+}
+
+TEST_CASE("encode_to appends") {
+    Bytes out{0xee};
+    encode_to(Packet{{"k", 1}}, out);
+    CHECK(out.size() == 1 + encode(Packet{{"k", 1}}).size());
+    CHECK(out[0] == 0xee);
+}
+
+TEST_CASE("keys written out of order by another encoder are accepted and sorted") {
+    const Bytes bytes = wire::packet(2, {wire::cat({wire::str("z"), wire::byte(wire::integer), wire::varint(2)}),
+                                         wire::cat({wire::str("a"), wire::byte(wire::integer), wire::varint(4)})});
+    auto result = decode(bytes);
+    REQUIRE(result.ok());
+    CHECK(result.packet() == Packet{{"a", 2}, {"z", 1}});
+    CHECK(result->begin()->first == "a");
+}
+
+TEST_CASE("integers use zigzag varints") {
+    CHECK(encode(Packet{{"i", 0}}).size() == 6);                                   // 1 byte payload
+    CHECK(encode(Packet{{"i", -64}}).size() == 6);
+    CHECK(encode(Packet{{"i", 64}}).size() == 7);
+    CHECK(encode(Packet{{"i", INT64_MIN}}).size() == 15);                          // 10 bytes
+}
+
+TEST_CASE("random packets round-trip") {
+    std::mt19937 rng(12345);
+    std::function<Value(int)> random_value = [&](int depth) -> Value {
+        switch (rng() % (depth > 3 ? 7 : 9)) {
+            case 0: return nullptr;
+            case 1: return rng() % 2 == 0;
+            case 2: return static_cast<std::int64_t>(rng()) - static_cast<std::int64_t>(rng()) * 4096;
+            case 3: return static_cast<double>(rng()) / 7.0;
+            case 4: return std::string(rng() % 40, static_cast<char>('a' + rng() % 26));
+            case 5: return Bytes(rng() % 20, static_cast<std::uint8_t>(rng()));
+            case 6: return static_cast<float>(rng() % 1000) / 4.0f;
+            case 7: {
+                List l;
+                for (std::size_t i = rng() % 5; i > 0; --i) l.push_back(random_value(depth + 1));
+                return l;
+            }
+            default: {
+                Map m;
+                for (std::size_t i = rng() % 5; i > 0; --i) m.set(std::to_string(rng() % 100), random_value(depth + 1));
+                return m;
+            }
+        }
+    };
+    for (int i = 0; i < 500; ++i) {
+        Packet p;
+        for (std::size_t k = rng() % 10; k > 0; --k) p.set("k" + std::to_string(rng() % 50), random_value(0));
+        if (rng() % 3 == 0) p.set_channel("ch" + std::to_string(rng() % 3));
+        CHECK(round_trip(p) == p);
+    }
+}
+
+TEST_CASE("DecodeResult: ok or error, and misuse is a logic_error") {
+    auto good = decode(encode(Packet{{"a", 1}}));
+    CHECK(good.ok());
+    CHECK(static_cast<bool>(good));
+    CHECK_THROWS_AS(good.error(), std::logic_error);
+    auto bad = decode(Bytes{});
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.error().code == DecodeErrc::truncated);
+    CHECK_THROWS_AS(bad.packet(), std::logic_error);
+}

@@ -1,0 +1,180 @@
+// Frames: the header layout, batching, and the incremental decoder fed in every possible way.
+#include <sprocket/codec.hpp>
+#include <sprocket/frame.hpp>
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+using namespace sprocket;
+
+namespace {
+
+struct Collected {
+    std::vector<std::pair<std::uint8_t, Bytes>> frames;
+    FrameStatus last = FrameStatus::incomplete;
+};
+
+void drain(FrameDecoder& decoder, Collected& out) {
+    FrameView frame;
+    while ((out.last = decoder.next(frame)) == FrameStatus::ready)
+        out.frames.emplace_back(frame.kind, Bytes(frame.body, frame.body + frame.size));
+}
+
+// A stream of frames of assorted kinds and sizes (including empty and large ones).
+struct Stream {
+    Bytes bytes;
+    std::vector<std::pair<std::uint8_t, Bytes>> frames;
+};
+
+Stream make_stream() {
+    Stream s;
+    std::mt19937 rng(4);
+    for (std::size_t size : {0u, 1u, 5u, 60u, 300u, 70000u, 2u}) {
+        Bytes body(size);
+        for (auto& b : body) b = static_cast<std::uint8_t>(rng());
+        const auto kind = static_cast<std::uint8_t>(1 + s.frames.size());
+        append_frame(s.bytes, kind, body.data(), body.size());
+        s.frames.emplace_back(kind, body);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("a frame is a little-endian length, a kind, and the body") {
+    Bytes out;
+    const std::uint8_t body[] = {0xaa, 0xbb, 0xcc};
+    append_frame(out, 0x07, body, sizeof body);
+    CHECK(out == Bytes{0x03, 0x00, 0x00, 0x00, 0x07, 0xaa, 0xbb, 0xcc});
+}
+
+TEST_CASE("a packet frame holds the encoded packet, with no copy in between") {
+    const Packet p{{"x", 1}};
+    Bytes out{0xff};
+    append_packet_frame(out, p);
+    const Bytes body = encode(p);
+    REQUIRE(out.size() == 1 + frame_header_size + body.size());
+    CHECK(out[1] == body.size());
+    CHECK(out[5] == static_cast<std::uint8_t>(FrameKind::packet));
+    CHECK(Bytes(out.begin() + 6, out.end()) == body);
+}
+
+TEST_CASE("many frames batch into one buffer and split back in order") {
+    Bytes batch;
+    for (int i = 0; i < 1000; ++i) append_packet_frame(batch, Packet{{"seq", i}});
+    FrameDecoder decoder;
+    decoder.feed(batch.data(), batch.size());
+    FrameView frame;
+    for (int i = 0; i < 1000; ++i) {
+        REQUIRE(decoder.next(frame) == FrameStatus::ready);
+        CHECK(frame.kind == static_cast<std::uint8_t>(FrameKind::packet));
+        auto result = decode(frame.body, frame.size);
+        REQUIRE(result.ok());
+        CHECK(result->get<int>("seq") == i);
+    }
+    CHECK(decoder.next(frame) == FrameStatus::incomplete);
+    CHECK(decoder.buffered() == 0);
+    CHECK(decoder.consumed() == batch.size());
+}
+
+TEST_CASE("a stream split at every possible point yields the same frames") {
+    const Stream s = make_stream();
+    for (std::size_t split = 0; split <= s.bytes.size(); split += (split < 400 ? 1 : 997)) {
+        CAPTURE(split);
+        FrameDecoder decoder;
+        Collected got;
+        decoder.feed(s.bytes.data(), split);
+        drain(decoder, got);
+        decoder.feed(s.bytes.data() + split, s.bytes.size() - split);
+        drain(decoder, got);
+        CHECK(got.last == FrameStatus::incomplete);
+        CHECK(got.frames == s.frames);
+    }
+}
+
+TEST_CASE("a stream fed one byte at a time yields the same frames") {
+    const Stream s = make_stream();
+    FrameDecoder decoder;
+    Collected got;
+    for (const std::uint8_t b : s.bytes) {
+        decoder.feed(&b, 1);
+        drain(decoder, got);
+    }
+    CHECK(got.frames == s.frames);
+    CHECK(decoder.buffered() == 0);
+}
+
+TEST_CASE("a stream fed in random chunks through prepare/commit yields the same frames") {
+    const Stream s = make_stream();
+    std::mt19937 rng(11);
+    for (int round = 0; round < 50; ++round) {
+        FrameDecoder decoder;
+        Collected got;
+        std::size_t at = 0;
+        while (at < s.bytes.size()) {
+            const std::size_t room = 1 + rng() % 9000;
+            const std::size_t n = std::min<std::size_t>(1 + rng() % room, s.bytes.size() - at);
+            std::uint8_t* dst = decoder.prepare(room);
+            std::copy(s.bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                      s.bytes.begin() + static_cast<std::ptrdiff_t>(at + n), dst);
+            decoder.commit(n);
+            at += n;
+            drain(decoder, got);
+        }
+        CHECK(got.frames == s.frames);
+    }
+}
+
+TEST_CASE("needed() says how many bytes complete the frame in progress") {
+    FrameDecoder decoder;
+    CHECK(decoder.needed() == frame_header_size);
+    Bytes frame;
+    const Bytes body(100, 1);
+    append_frame(frame, 1, body.data(), body.size());
+    decoder.feed(frame.data(), 3);
+    CHECK(decoder.needed() == 2);
+    decoder.feed(frame.data() + 3, 10);
+    CHECK(decoder.needed() == 92);
+}
+
+TEST_CASE("an oversized header is rejected before its body is buffered") {
+    FrameDecoder decoder(1024);
+    const std::uint8_t header[] = {0xff, 0xff, 0xff, 0xff, 0x01};  // announces 4 GiB - 1
+    decoder.feed(header, sizeof header);
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::error);
+    CHECK(decoder.failed());
+    CHECK(decoder.error().code == DecodeErrc::too_large);
+    CHECK(decoder.error().message == "too large: frame of 4294967295 bytes exceeds the limit of 1024 (at byte 0)");
+    CHECK(decoder.next(frame) == FrameStatus::error);  // stays failed
+}
+
+TEST_CASE("the limit is exact, and the error offset counts from the stream's start") {
+    FrameDecoder decoder(16);
+    Bytes stream;
+    const Bytes ok(16, 0), too_big(17, 0);
+    append_frame(stream, 1, ok.data(), ok.size());
+    append_frame(stream, 1, too_big.data(), too_big.size());
+    decoder.feed(stream.data(), stream.size());
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::ready);
+    CHECK(frame.size == 16);
+    CHECK(decoder.next(frame) == FrameStatus::error);
+    CHECK(decoder.error().offset == 21);
+}
+
+TEST_CASE("the default limit is 16 MiB") {
+    CHECK(FrameDecoder().max_frame_size() == 16u * 1024 * 1024);
+}
+
+TEST_CASE("a frame announced by its header but not yet arrived is incomplete, not an error") {
+    FrameDecoder decoder;
+    const std::uint8_t header[] = {0x00, 0x00, 0x10, 0x00, 0x01};  // 1 MiB, within the limit
+    decoder.feed(header, sizeof header);
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::incomplete);
+    CHECK(decoder.needed() == 1u << 20);
+    CHECK(decoder.buffered() == frame_header_size);
+}

@@ -1,0 +1,124 @@
+// What decoding allocates, measured by counting every operator new: hostile sizes allocate
+// nothing, the worst case stays within a fixed multiple of the input, and the hot path makes
+// one allocation per packet.
+#include <sprocket/codec.hpp>
+
+#include "wire_builder.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace {
+bool counting = false;
+std::size_t allocated_bytes = 0;
+std::size_t allocations = 0;
+
+struct Count {
+    Count() {
+        allocated_bytes = 0;
+        allocations = 0;
+        counting = true;
+    }
+    ~Count() { counting = false; }
+};
+}  // namespace
+
+// Every replaceable form that the standard library uses here goes through malloc/free, so
+// the sanitizers see matching pairs.
+namespace {
+void* counted_malloc(std::size_t n) noexcept {
+    if (counting) {
+        allocated_bytes += n;
+        ++allocations;
+    }
+    return std::malloc(n == 0 ? 1 : n);
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+    if (void* p = counted_malloc(n)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+    if (void* p = counted_malloc(n)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+using namespace sprocket;
+
+TEST_CASE("hostile sizes allocate nothing for what they claim") {
+    for (const std::uint8_t tag : {wire::string, wire::bytes, wire::list, wire::map, wire::object}) {
+        const Bytes bytes = wire::packet(1, {wire::cat({wire::str("k"), wire::byte(tag),
+                                                        wire::varint(std::uint64_t{1} << 40), Bytes(32, 0)})});
+        std::size_t used = 0;
+        {
+            Count count;
+            CHECK_FALSE(decode(bytes).ok());
+            used = allocated_bytes;
+        }
+        CAPTURE(int(tag));
+        CHECK(used < 4096);  // the packet's entry vector and the error message, nothing more
+    }
+}
+
+TEST_CASE("the worst case allocates a bounded multiple of the input") {
+    // Shapes where each input byte becomes a whole value: lists of nulls, maps of one-letter
+    // keys, nested lists that each claim as much as they can.
+    const std::size_t n = 100000;
+    Bytes list_of_nulls = wire::packet(1, {wire::cat({wire::str("k"), wire::byte(wire::list), wire::varint(n)})});
+    list_of_nulls.resize(list_of_nulls.size() + n, wire::null);
+
+    Bytes map_of_keys = wire::packet(1, {wire::cat({wire::str("k"), wire::byte(wire::map), wire::varint(250)})});
+    for (int i = 0; i < 250; ++i) {
+        map_of_keys.push_back(1);
+        map_of_keys.push_back(static_cast<std::uint8_t>(i));
+        map_of_keys.push_back(wire::null);
+    }
+
+    Bytes claiming = wire::packet(1, {wire::str("k")});
+    for (int i = 0; i < 31; ++i) {  // each list claims every byte that remains
+        claiming.push_back(wire::list);
+        const Bytes count = wire::varint(1000 - static_cast<std::size_t>(i) * 3 - 3);
+        claiming.insert(claiming.end(), count.begin(), count.end());
+    }
+    claiming.resize(claiming.size() + 1000, wire::null);
+
+    for (const Bytes* input : {&list_of_nulls, &map_of_keys, &claiming}) {
+        std::size_t used = 0;
+        {
+            Count count;
+            (void)decode(*input);
+            used = allocated_bytes;
+        }
+        MESSAGE("input " << input->size() << " bytes, allocated " << used << " bytes");
+        CHECK(used <= 48 * input->size() + 4096);
+    }
+}
+
+TEST_CASE("the reference packet decodes with one allocation and encodes with one") {
+    const Packet reference{{"id", 17}, {"name", "Player 1"}, {"x", 312.5}, {"y", -48.25},
+                           {"angle", 1.25}, {"hp", 100}, {"alive", true}};
+    const Bytes bytes = encode(reference);
+    {
+        Count count;
+        auto result = decode(bytes);
+        CHECK(allocations == 1);  // the entry vector; keys and "Player 1" fit in std::string's buffer
+        CHECK(result.ok());
+    }
+    {
+        Count count;
+        const Bytes again = encode(reference);
+        CHECK(allocations == 1);
+        CHECK(again == bytes);
+    }
+}

@@ -1,0 +1,143 @@
+// Packet and Map: construction, keyed access, typed reads with key context, channels, printing.
+#include <sprocket/packet.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace sprocket;
+
+TEST_CASE("a packet is built from an initializer list and read back by key") {
+    Packet p{{"x", 3}, {"y", 2.5}, {"id", "Player 1"}};
+    CHECK(p.size() == 3);
+    CHECK(p.get<int>("x") == 3);
+    CHECK(p.get<double>("y") == 2.5);
+    CHECK(p.get<std::string>("id") == "Player 1");
+    CHECK(p.get<double>("x") == 3.0);  // int -> double is lossless
+}
+
+TEST_CASE("nested maps and lists read like the data") {
+    Packet p{{"pos", {{"x", 1}, {"y", 2}}}, {"tags", List{"a", "b"}}, {"inv", Map{{"gold", 5}}}};
+    CHECK(p.get<Map>("pos").get<int>("y") == 2);
+    CHECK(p.get<std::vector<std::string>>("tags") == std::vector<std::string>{"a", "b"});
+    CHECK(p.at("inv").as<Map>().get<int>("gold") == 5);
+}
+
+TEST_CASE("a repeated key in a literal keeps the last value") {
+    Packet p{{"a", 1}, {"b", 2}, {"a", 3}};
+    CHECK(p.size() == 2);
+    CHECK(p.get<int>("a") == 3);
+}
+
+TEST_CASE("operator[] inserts null and assigns") {
+    Packet p;
+    p["hp"] = 100;
+    CHECK(p.get<int>("hp") == 100);
+    p["hp"] = "full";
+    CHECK(p.get<std::string>("hp") == "full");
+    CHECK(p["new"].is_null());
+    CHECK(p.size() == 2);
+}
+
+TEST_CASE("set, has, erase, find, size and clear") {
+    Packet p;
+    CHECK(p.empty());
+    p.set("b", 2).as<int>();
+    p.set("a", 1);
+    p.set("b", 20);
+    CHECK(p.size() == 2);
+    CHECK(p.has("a"));
+    CHECK_FALSE(p.has("z"));
+    REQUIRE(p.find("b") != nullptr);
+    CHECK(*p.find("b") == Value(20));
+    CHECK(p.find("z") == nullptr);
+    CHECK(p.erase("a"));
+    CHECK_FALSE(p.erase("a"));
+    CHECK(p.size() == 1);
+    p.clear();
+    CHECK(p.empty());
+}
+
+TEST_CASE("iteration visits entries in key order") {
+    Packet p{{"zeta", 1}, {"alpha", 2}, {"mid", 3}};
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : p) keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"alpha", "mid", "zeta"});
+}
+
+TEST_CASE("a missing key throws KeyError naming the key and the type asked for") {
+    Packet p{{"x", 1}};
+    CHECK_THROWS_WITH_AS(p.get<int>("hp"), "[sprocket.packet] key \"hp\" not found (asked for int32)", KeyError);
+    CHECK_THROWS_WITH_AS(p.at("hp"), "[sprocket.packet] key \"hp\" not found", KeyError);
+    CHECK_THROWS_AS(p.get<int>("hp"), AccessError);
+}
+
+TEST_CASE("a wrong type throws TypeError naming key, asked type and held type") {
+    Packet p{{"x", "abc"}, {"n", 300}, {"r", 2.5}};
+    CHECK_THROWS_WITH_AS(p.get<int>("x"), "[sprocket.packet] key \"x\": asked for int32, but holds string \"abc\"",
+                         TypeError);
+    CHECK_THROWS_WITH_AS(p.get<std::uint8_t>("n"), "[sprocket.packet] key \"n\": asked for uint8, but holds integer 300",
+                         TypeError);
+    CHECK_THROWS_WITH_AS(p.get<int>("r"), "[sprocket.packet] key \"r\": asked for int32, but holds real 2.5",
+                         TypeError);
+}
+
+TEST_CASE("get_or falls back when absent or mistyped, and never throws") {
+    Packet p{{"hp", 50}, {"name", "ann"}, {"big", 1000}};
+    CHECK(p.get_or("hp", 100) == 50);
+    CHECK(p.get_or("mp", 100) == 100);
+    CHECK(p.get_or("name", 7) == 7);
+    CHECK(p.get_or<std::uint8_t>("big", 9) == 9);
+    CHECK(p.get_or("name", "anon") == "ann");
+    CHECK(p.get_or("title", "anon") == "anon");
+    CHECK(p.get_or("hp", 0.5) == 50.0);
+}
+
+TEST_CASE("try_get gives an optional") {
+    Packet p{{"hp", 50}};
+    CHECK(p.try_get<int>("hp") == 50);
+    CHECK_FALSE(p.try_get<int>("mp").has_value());
+    CHECK_FALSE(p.try_get<std::string>("hp").has_value());
+}
+
+TEST_CASE("channels") {
+    Packet plain{{"a", 1}};
+    CHECK(plain.channel().empty());
+    auto chat = Packet::on("chat", {{"text", "gg"}});
+    CHECK(chat.channel() == "chat");
+    CHECK(chat.get<std::string>("text") == "gg");
+    plain.set_channel("state");
+    CHECK(plain.channel() == "state");
+}
+
+TEST_CASE("equality covers entries and channel, not insertion order") {
+    Packet a{{"x", 1}, {"y", 2}};
+    Packet b;
+    b["y"] = 2;
+    b["x"] = 1;
+    CHECK(a == b);
+    b["x"] = 1.0;
+    CHECK(a != b);
+    Packet c = a;
+    c.set_channel("other");
+    CHECK(a != c);
+}
+
+TEST_CASE("a packet stored inside a value becomes a plain map") {
+    Packet inner = Packet::on("ignored", {{"k", 1}});
+    Packet outer{{"inner", inner}};
+    CHECK(outer.at("inner").type() == ValueType::map);
+    CHECK(outer.get<Packet>("inner") == Packet{{"k", 1}});
+}
+
+TEST_CASE("packets print as JSON-like text, with the channel first") {
+    Packet p{{"id", 17}, {"name", "Player 1"}, {"alive", true}};
+    CHECK(to_string(p) == "{\"alive\": true, \"id\": 17, \"name\": \"Player 1\"}");
+    CHECK(to_string(Packet::on("chat", {{"text", "hi"}})) == "#chat {\"text\": \"hi\"}");
+    CHECK(to_string(Packet{}) == "{}");
+    std::ostringstream os;
+    os << Packet{{"a", List{1, 2}}};
+    CHECK(os.str() == "{\"a\": [1, 2]}");
+}
