@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <tuple>
 
 namespace sprocket {
 
@@ -35,75 +36,127 @@ bool exact_as_float(double d) {
            static_cast<double>(static_cast<float>(d)) == d;
 }
 
-void write_sized(ByteOutputArchive& ar, std::uint8_t tag, const void* data, std::size_t size) {
-    ar.write_byte(tag);
-    ar.write_varint(size);
-    ar.write(data, size);
+// Three writers share one encoder (write_value below): SizeCounter measures, RawWriter fills
+// memory sized by the counter (the hot path: one allocation, no capacity checks), and
+// ByteOutputArchive appends when a Value sits inside a user type that cereal is saving.
+struct SizeCounter {
+    std::size_t size = 0;
+    void write_byte(std::uint8_t) { ++size; }
+    void write(const void*, std::size_t n) { size += n; }
+    void write_varint(std::uint64_t v) {
+        do {
+            ++size;
+            v >>= 7;
+        } while (v != 0);
+    }
+};
+
+struct RawWriter {
+    std::uint8_t* p;
+    void write_byte(std::uint8_t b) { *p++ = b; }
+    void write(const void* data, std::size_t n) {
+        if (n != 0) std::memcpy(p, data, n);
+        p += n;
+    }
+    void write_varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            *p++ = static_cast<std::uint8_t>(v | 0x80);
+            v >>= 7;
+        }
+        *p++ = static_cast<std::uint8_t>(v);
+    }
+};
+
+template <class W>
+void write_sized(W& w, std::uint8_t tag, const void* data, std::size_t size) {
+    w.write_byte(tag);
+    w.write_varint(size);
+    w.write(data, size);
 }
 
-void write_entries(ByteOutputArchive& ar, const Map& map);
+template <class W>
+void write_entries(W& w, const Map& map);
 
-void write_value(ByteOutputArchive& ar, const Value& value) {
+template <class W>
+void write_value(W& w, const Value& value) {
     const Value::Storage& s = value.storage();
     switch (value.type()) {
         case ValueType::null:
-            ar.write_byte(tag_null);
+            w.write_byte(tag_null);
             break;
         case ValueType::boolean:
-            ar.write_byte(std::get<bool>(s) ? tag_true : tag_false);
+            w.write_byte(std::get<bool>(s) ? tag_true : tag_false);
             break;
         case ValueType::integer:
-            ar.write_byte(tag_int);
-            ar.write_varint(detail::zigzag(std::get<std::int64_t>(s)));
+            w.write_byte(tag_int);
+            w.write_varint(detail::zigzag(std::get<std::int64_t>(s)));
             break;
         case ValueType::real: {
             const double d = std::get<double>(s);
             if (exact_as_float(d)) {
                 const float f = static_cast<float>(d);
-                ar.write_byte(tag_real32);
-                ar.write(&f, sizeof f);
+                w.write_byte(tag_real32);
+                w.write(&f, sizeof f);
             } else {
-                ar.write_byte(tag_real64);
-                ar.write(&d, sizeof d);
+                w.write_byte(tag_real64);
+                w.write(&d, sizeof d);
             }
             break;
         }
         case ValueType::string: {
             const std::string& str = std::get<std::string>(s);
-            write_sized(ar, tag_string, str.data(), str.size());
+            write_sized(w, tag_string, str.data(), str.size());
             break;
         }
         case ValueType::bytes: {
             const Bytes& b = std::get<Bytes>(s);
-            write_sized(ar, tag_bytes, b.data(), b.size());
+            write_sized(w, tag_bytes, b.data(), b.size());
             break;
         }
         case ValueType::list: {
             const List& list = std::get<List>(s);
-            ar.write_byte(tag_list);
-            ar.write_varint(list.size());
-            for (const Value& x : list) write_value(ar, x);
+            w.write_byte(tag_list);
+            w.write_varint(list.size());
+            for (const Value& x : list) write_value(w, x);
             break;
         }
         case ValueType::map:
-            ar.write_byte(tag_map);
-            write_entries(ar, std::get<Map>(s));
+            w.write_byte(tag_map);
+            write_entries(w, std::get<Map>(s));
             break;
         case ValueType::object: {
             const Bytes& blob = std::get<Object>(s).blob;
-            write_sized(ar, tag_object, blob.data(), blob.size());
+            write_sized(w, tag_object, blob.data(), blob.size());
             break;
         }
     }
 }
 
-void write_entries(ByteOutputArchive& ar, const Map& map) {
-    ar.write_varint(map.size());
+template <class W>
+void write_entries(W& w, const Map& map) {
+    w.write_varint(map.size());
     for (const auto& [key, value] : map) {
-        ar.write_varint(key.size());
-        ar.write(key.data(), key.size());
-        write_value(ar, value);
+        w.write_varint(key.size());
+        w.write(key.data(), key.size());
+        write_value(w, value);
     }
+}
+
+template <class W>
+void write_packet(W& w, const Packet& packet) {
+    w.write_varint(packet.channel().size());
+    w.write(packet.channel().data(), packet.channel().size());
+    write_entries(w, packet);
+}
+
+// Keys are short and usually differ in their first byte: a loop beats a call to memcmp.
+int compare_keys(const std::string& a, const std::string& b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
 }
 
 std::string read_string(ByteInputArchive& ar, const char* what) {
@@ -191,11 +244,14 @@ void MapAccess::load_entries(ByteInputArchive& ar, Map& map) {
     bool sorted = true;
     for (std::size_t i = 0; i < n; ++i) {
         ar.next_element(min_entry_bytes);
-        Map::Entry& e = entries.emplace_back(read_string(ar, "key size"), Value());
+        const std::size_t key_size = ar.read_size("key size");
+        const auto* key = reinterpret_cast<const char*>(ar.take(key_size));
+        Map::Entry& e = entries.emplace_back(std::piecewise_construct, std::forward_as_tuple(key, key_size),
+                                             std::forward_as_tuple());
         if (i > 0) {
-            const std::string& previous = entries[i - 1].first;
-            if (previous == e.first) ar.fail(DecodeErrc::duplicate_key, "key \"" + e.first + "\" appears twice");
-            if (previous > e.first) sorted = false;
+            const int order = compare_keys(entries[i - 1].first, e.first);
+            if (order == 0) ar.fail(DecodeErrc::duplicate_key, "key \"" + e.first + "\" appears twice");
+            if (order > 0) sorted = false;
         }
         read_value(ar, e.second);
     }
@@ -216,11 +272,7 @@ void load_value(ByteInputArchive& ar, Value& value) { sprocket::read_value(ar, v
 void save_map(ByteOutputArchive& ar, const Map& map) { write_entries(ar, map); }
 void load_map(ByteInputArchive& ar, Map& map) { MapAccess::load_entries(ar, map); }
 
-void save_packet(ByteOutputArchive& ar, const Packet& packet) {
-    ar.write_varint(packet.channel().size());
-    ar.write(packet.channel().data(), packet.channel().size());
-    write_entries(ar, packet);
-}
+void save_packet(ByteOutputArchive& ar, const Packet& packet) { write_packet(ar, packet); }
 
 void load_packet(ByteInputArchive& ar, Packet& packet) {
     packet.set_channel(read_string(ar, "channel size"));
@@ -231,13 +283,16 @@ void load_packet(ByteInputArchive& ar, Packet& packet) {
 // --- encode / decode --------------------------------------------------------------------------
 
 void encode_to(const Packet& packet, Bytes& out) {
-    ByteOutputArchive ar(out);
-    detail::save_packet(ar, packet);
+    SizeCounter counter;
+    write_packet(counter, packet);
+    const std::size_t at = out.size();
+    out.resize(at + counter.size);
+    RawWriter writer{out.data() + at};
+    write_packet(writer, packet);
 }
 
 Bytes encode(const Packet& packet) {
     Bytes out;
-    out.reserve(128);
     encode_to(packet, out);
     return out;
 }

@@ -106,7 +106,13 @@ public:
     /// Reads a count of things that each take at least `min_bytes` bytes of the input, and
     /// checks that they fit in what remains (less what enclosing containers still need) before
     /// anyone allocates for them. Throws `too_large` with `what` in the message otherwise.
-    std::size_t read_size(const char* what, std::size_t min_bytes = 1);
+    std::size_t read_size(const char* what, std::size_t min_bytes = 1) {
+        const std::uint64_t n = (pos_ != end_ && *pos_ < 0x80) ? *pos_++ : read_varint();
+        const std::size_t left = remaining();
+        const std::size_t available = left > committed_ ? left - committed_ : 0;
+        if (n > available / (min_bytes == 0 ? 1 : min_bytes)) fail_size(what, n, available);
+        return static_cast<std::size_t>(n);
+    }
 
     /// Containers of known element size call these so that the size check above also accounts
     /// for the bytes their remaining elements will need: `begin_elements(n, m)` once, then
@@ -138,10 +144,10 @@ public:
 
 private:
     void need(std::size_t size) const {
-        if (size > remaining())
-            fail(DecodeErrc::truncated, "needs " + std::to_string(size) + " bytes but " +
-                                            std::to_string(remaining()) + " remain");
+        if (size > remaining()) fail_need(size);
     }
+    [[noreturn]] void fail_need(std::size_t size) const;
+    [[noreturn]] void fail_size(const char* what, std::uint64_t n, std::size_t available) const;
 
     const std::uint8_t* begin_;
     const std::uint8_t* pos_;
