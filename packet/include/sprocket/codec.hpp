@@ -17,8 +17,9 @@ namespace sprocket {
 
 /// Limits applied while decoding.
 struct DecodeLimits {
-    /// Lists, maps and objects nested inside a packet deeper than this are rejected
-    /// (`too_deep`). A packet with a list of lists has depth 2.
+    /// Lists and maps nested inside a packet deeper than this are rejected (`too_deep`).
+    /// A packet with a list of lists has depth 2. (An object's own nesting is bounded by the
+    /// same default when it is read back as a C++ type.)
     std::size_t max_depth = 32;
 };
 
