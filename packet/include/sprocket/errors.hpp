@@ -37,10 +37,11 @@ enum class DecodeErrc : std::uint8_t {
     truncated,       ///< the input ends inside a value
     too_large,       ///< a size or count claims more than the bytes that remain, or a limit
     bad_type_tag,    ///< a value starts with a tag byte this version does not know
-    too_deep,        ///< lists, maps or objects nested deeper than the limit
+    too_deep,        ///< lists or maps (or an object's fields) nested deeper than the limit
     trailing_bytes,  ///< bytes are left after the packet ends
     bad_varint,      ///< an integer or size is longer than 10 bytes or overflows 64 bits
-    bad_value,       ///< a value that cannot be (a bool that is neither 0 nor 1, ...)
+    bad_value,       ///< an object field that cannot be (a bool byte other than 0 or 1, an
+                     ///< integer out of its type's range); only when reading objects back
     duplicate_key,   ///< the same key twice in one map
 };
 
