@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <tuple>
 
@@ -149,14 +150,11 @@ void write_packet(W& w, const Packet& packet) {
     write_entries(w, packet);
 }
 
-// Keys are short and usually differ in their first byte: a loop beats a call to memcmp.
-int compare_keys(const std::string& a, const std::string& b) {
-    const std::size_t n = std::min(a.size(), b.size());
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (x != y) return x < y ? -1 : 1;
-    }
-    return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+// A key for an error message: quoted, escaped, at most 40 bytes of it (keys come from the wire).
+std::string quoted_prefix(const std::string& key) {
+    std::ostringstream os;
+    detail::write_quoted(os, key, 40);
+    return os.str();
 }
 
 std::string read_string(ByteInputArchive& ar, const char* what) {
@@ -237,30 +235,21 @@ void read_value(ByteInputArchive& ar, Value& value) {
 
 void MapAccess::load_entries(ByteInputArchive& ar, Map& map) {
     const std::size_t n = ar.read_size("map size", min_entry_bytes);
-    std::vector<Map::Entry>& entries = map.entries_;
+    Map::Storage& entries = map.entries_;
     entries.clear();
-    entries.reserve(n);  // safe: n entries need 2n bytes, checked above
     ar.begin_elements(n, min_entry_bytes);
-    bool sorted = true;
     for (std::size_t i = 0; i < n; ++i) {
         ar.next_element(min_entry_bytes);
         const std::size_t key_size = ar.read_size("key size");
         const auto* key = reinterpret_cast<const char*>(ar.take(key_size));
-        Map::Entry& e = entries.emplace_back(std::piecewise_construct, std::forward_as_tuple(key, key_size),
-                                             std::forward_as_tuple());
-        if (i > 0) {
-            const int order = compare_keys(entries[i - 1].first, e.first);
-            if (order == 0) ar.fail(DecodeErrc::duplicate_key, "key \"" + e.first + "\" appears twice");
-            if (order > 0) sorted = false;
-        }
-        read_value(ar, e.second);
-    }
-    if (!sorted) {  // other encoders may write keys in any order
-        std::sort(entries.begin(), entries.end(),
-                  [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; });
-        const auto dup = std::adjacent_find(entries.begin(), entries.end(),
-                                            [](const Map::Entry& a, const Map::Entry& b) { return a.first == b.first; });
-        if (dup != entries.end()) ar.fail(DecodeErrc::duplicate_key, "key \"" + dup->first + "\" appears twice");
+        // Keys usually arrive in order (sprocket's encoder sorts them): the end is the right
+        // hint then, and any order is still accepted.
+        const std::size_t before = entries.size();
+        auto it = entries.emplace_hint(entries.end(), std::piecewise_construct,
+                                       std::forward_as_tuple(key, key_size), std::forward_as_tuple());
+        if (entries.size() == before)
+            ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(it->first) + " appears twice");
+        read_value(ar, it->second);
     }
 }
 

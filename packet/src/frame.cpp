@@ -40,24 +40,47 @@ void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::
     out.insert(out.end(), body, body + size);
 }
 
+namespace {
+// Puts `out` back to its old size unless dismissed: a failed append leaves no half frame.
+class Rollback {
+public:
+    Rollback(Bytes& out, std::size_t size) : out_(out), size_(size) {}
+    ~Rollback() {
+        if (active_) out_.resize(size_);
+    }
+    Rollback(const Rollback&) = delete;
+    Rollback& operator=(const Rollback&) = delete;
+    void dismiss() noexcept { active_ = false; }
+
+private:
+    Bytes& out_;
+    std::size_t size_;
+    bool active_ = true;
+};
+}  // namespace
+
 void append_packet_frame(Bytes& out, const Packet& packet) {
     const std::size_t at = out.size();
+    Rollback rollback(out, at);
     out.resize(at + frame_header_size);
     encode_to(packet, out);
     const std::size_t size = out.size() - at - frame_header_size;
-    if (size > max_frame_size_limit) {
-        out.resize(at);
-        check_body_size(size);
-    }
+    check_body_size(size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
     out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
+    rollback.dismiss();
 }
 
 FrameDecoder::FrameDecoder(std::size_t max_frame_size)
     : max_frame_size_(std::min(max_frame_size, max_frame_size_limit)) {}
 
 std::uint8_t* FrameDecoder::prepare(std::size_t size) {
-    if (begin_ == end_) begin_ = end_ = 0;
+    if (begin_ == end_) {
+        begin_ = end_ = 0;
+        // After a big frame, give the memory back rather than keep it for every later read.
+        if (buffer_.size() > release_threshold && size <= release_threshold / 4) buffer_ = std::vector<std::uint8_t>();
+    }
+    if (size > buffer_.max_size() - end_) throw std::length_error("[sprocket.frame] prepare: size too large");
     if (buffer_.size() - end_ < size) {
         // Move what is left to the front, then grow if that is not room enough.
         if (begin_ > 0) {
@@ -70,7 +93,12 @@ std::uint8_t* FrameDecoder::prepare(std::size_t size) {
     return buffer_.data() + end_;
 }
 
-void FrameDecoder::commit(std::size_t size) { end_ += std::min(size, buffer_.size() - end_); }
+void FrameDecoder::commit(std::size_t size) {
+    if (size > buffer_.size() - end_)
+        throw std::logic_error("[sprocket.frame] commit(" + std::to_string(size) + ") exceeds the " +
+                               std::to_string(buffer_.size() - end_) + " bytes prepared");
+    end_ += size;
+}
 
 void FrameDecoder::feed(const void* data, std::size_t size) {
     if (size == 0) return;
@@ -79,9 +107,12 @@ void FrameDecoder::feed(const void* data, std::size_t size) {
 }
 
 std::size_t FrameDecoder::needed() const noexcept {
+    if (failed_) return 0;
     const std::size_t have = end_ - begin_;
     if (have < frame_header_size) return frame_header_size - have;
-    const std::size_t total = frame_header_size + get_u32le(buffer_.data() + begin_);
+    const std::size_t body = get_u32le(buffer_.data() + begin_);
+    if (body > max_frame_size_) return 0;  // next() will report it; nothing more to read
+    const std::size_t total = frame_header_size + body;
     return total > have ? total - have : 0;
 }
 

@@ -1,12 +1,25 @@
 #include <sprocket/packet.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <ostream>
 #include <sstream>
 
 namespace sprocket {
 
 std::ostream& operator<<(std::ostream& os, const Packet& packet) {
-    if (!packet.channel().empty()) os << '#' << packet.channel() << ' ';
+    const std::string& channel = packet.channel();
+    if (!channel.empty()) {
+        const bool plain = std::all_of(channel.begin(), channel.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '/';
+        });
+        os << '#';
+        if (plain)
+            os << channel;
+        else
+            detail::write_quoted(os, channel);  // wire data: no raw control bytes in logs
+        os << ' ';
+    }
     return os << static_cast<const Map&>(packet);
 }
 

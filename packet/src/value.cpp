@@ -14,29 +14,6 @@ namespace {
 
 constexpr const char* error_prefix = "[sprocket.packet] ";
 
-bool key_less(const Map::Entry& e, std::string_view key) { return std::string_view(e.first) < key; }
-
-void print_string(std::ostream& os, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    os << '"';
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"': os << "\\\""; break;
-            case '\\': os << "\\\\"; break;
-            case '\n': os << "\\n"; break;
-            case '\r': os << "\\r"; break;
-            case '\t': os << "\\t"; break;
-            default:
-                if (u < 0x20 || u == 0x7f)
-                    os << "\\u00" << hex[u >> 4] << hex[u & 15];
-                else
-                    os << c;
-        }
-    }
-    os << '"';
-}
-
 void print_real(std::ostream& os, double d) {
     if (std::isnan(d)) {
         os << "nan";
@@ -90,6 +67,28 @@ std::ostream& operator<<(std::ostream& os, ValueType type) { return os << to_str
 
 namespace detail {
 
+void write_quoted(std::ostream& os, std::string_view text, std::size_t limit) {
+    static constexpr char hex[] = "0123456789abcdef";
+    os << '"';
+    for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
+        const char c = text[i];
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': os << "\\\""; break;
+            case '\\': os << "\\\\"; break;
+            case '\n': os << "\\n"; break;
+            case '\r': os << "\\r"; break;
+            case '\t': os << "\\t"; break;
+            default:
+                if (u < 0x20 || u == 0x7f)
+                    os << "\\u00" << hex[u >> 4] << hex[u & 15];
+                else
+                    os << c;
+        }
+    }
+    os << (text.size() > limit ? "\"..." : "\"");
+}
+
 std::string demangle(const char* mangled) {
     int status = 0;
     const std::unique_ptr<char, void (*)(void*)> name(
@@ -100,7 +99,7 @@ std::string demangle(const char* mangled) {
 std::string describe_key(std::string_view key) {
     std::ostringstream os;
     os << "key ";
-    print_string(os, key);
+    detail::write_quoted(os, key);
     os << ": ";
     return os.str();
 }
@@ -112,40 +111,23 @@ void throw_type_error(const std::string& text) { throw TypeError(error_prefix + 
 // --- Map --------------------------------------------------------------------------------------
 
 Map::Map(std::initializer_list<Entry> entries) {
-    // Literals are short: inserting each in place keeps the keys sorted without a temporary
-    // buffer, and a repeated key keeps the last value given (as assignments in order would).
-    entries_.reserve(entries.size());
-    for (const Entry& e : entries) {
-        auto it = lower_bound(e.first);
-        if (it != entries_.end() && it->first == e.first)
-            it->second = e.second;
-        else
-            entries_.insert(it, e);
-    }
-}
-
-std::vector<Map::Entry>::iterator Map::lower_bound(std::string_view key) noexcept {
-    return std::lower_bound(entries_.begin(), entries_.end(), key, key_less);
-}
-
-std::vector<Map::Entry>::const_iterator Map::lower_bound(std::string_view key) const noexcept {
-    return std::lower_bound(entries_.begin(), entries_.end(), key, key_less);
+    for (const Entry& e : entries) entries_.insert_or_assign(e.first, e.second);  // last one wins
 }
 
 Value& Map::operator[](std::string_view key) {
-    auto it = lower_bound(key);
+    auto it = entries_.lower_bound(key);
     if (it != entries_.end() && it->first == key) return it->second;
-    return entries_.emplace(it, std::string(key), Value())->second;
+    return entries_.emplace_hint(it, std::string(key), Value())->second;
 }
 
 const Value* Map::find(std::string_view key) const noexcept {
-    auto it = lower_bound(key);
-    return it != entries_.end() && it->first == key ? &it->second : nullptr;
+    auto it = entries_.find(key);
+    return it != entries_.end() ? &it->second : nullptr;
 }
 
 Value* Map::find(std::string_view key) noexcept {
-    auto it = lower_bound(key);
-    return it != entries_.end() && it->first == key ? &it->second : nullptr;
+    auto it = entries_.find(key);
+    return it != entries_.end() ? &it->second : nullptr;
 }
 
 const Value& Map::at(std::string_view key) const {
@@ -161,8 +143,8 @@ Value& Map::at(std::string_view key) {
 }
 
 bool Map::erase(std::string_view key) {
-    auto it = lower_bound(key);
-    if (it == entries_.end() || it->first != key) return false;
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return false;
     entries_.erase(it);
     return true;
 }
@@ -171,10 +153,10 @@ std::string Map::get_or(std::string_view key, const char* fallback) const {
     return get_or<std::string>(key, std::string(fallback ? fallback : ""));
 }
 
-void Map::throw_missing(std::string_view key, const std::string& asked) const {
+void Map::throw_missing(std::string_view key, const std::string& asked) {
     std::ostringstream os;
     os << error_prefix << "key ";
-    print_string(os, key);
+    detail::write_quoted(os, key);
     os << " not found";
     if (!asked.empty()) os << " (asked for " << asked << ")";
     throw KeyError(os.str());
@@ -193,8 +175,11 @@ std::string Value::mismatch(const std::string& asked) const {
         case ValueType::boolean:
         case ValueType::integer:
         case ValueType::real:
-        case ValueType::string:
             os << ' ' << *this;
+            break;
+        case ValueType::string:  // at most 64 bytes of it: wire data may be long
+            os << ' ';
+            detail::write_quoted(os, std::get<std::string>(storage_), 64);
             break;
         case ValueType::object:
             os << " of " << std::get<Object>(storage_).blob.size() << " bytes";
@@ -224,7 +209,7 @@ std::ostream& operator<<(std::ostream& os, const Value& value) {
             } else if constexpr (std::is_same_v<T, double>) {
                 print_real(os, v);
             } else if constexpr (std::is_same_v<T, std::string>) {
-                print_string(os, v);
+                detail::write_quoted(os, v);
             } else if constexpr (std::is_same_v<T, Bytes>) {
                 print_bytes(os, v);
             } else if constexpr (std::is_same_v<T, List>) {
@@ -251,7 +236,7 @@ std::ostream& operator<<(std::ostream& os, const Map& map) {
     const char* sep = "";
     for (const auto& [key, value] : map) {
         os << sep;
-        print_string(os, key);
+        detail::write_quoted(os, key);
         os << ": " << value;
         sep = ", ";
     }

@@ -105,15 +105,20 @@ TEST_CASE("depth bombs are too deep, however deep") {
     CHECK(decode(nested_lists(2), shallow).ok());
     CHECK(error_of(nested_lists(3), shallow) == DecodeErrc::too_deep);
 
-    Bytes maps = wire::packet(1, {wire::str("d")});
-    for (int i = 0; i < 1000; ++i) {
-        maps.push_back(wire::map);
-        maps.push_back(1);
-        maps.push_back(1);
-        maps.push_back('k');
-    }
-    maps.push_back(wire::null);
-    CHECK(error_of(maps) == DecodeErrc::too_deep);
+    auto nested_maps = [](int depth) {
+        Bytes maps = wire::packet(1, {wire::str("d")});
+        for (int i = 0; i < depth; ++i) {
+            maps.push_back(wire::map);
+            maps.push_back(1);
+            maps.push_back(1);
+            maps.push_back('k');
+        }
+        maps.push_back(wire::null);
+        return maps;
+    };
+    CHECK(decode(nested_maps(32)).ok());
+    CHECK(error_of(nested_maps(33)) == DecodeErrc::too_deep);
+    CHECK(error_of(nested_maps(100000)) == DecodeErrc::too_deep);
 }
 
 TEST_CASE("trailing garbage is rejected") {
@@ -139,6 +144,15 @@ TEST_CASE("duplicate keys are rejected, adjacent or not") {
     const Bytes entry_b = wire::cat({wire::str("b"), wire::byte(wire::null)});
     CHECK(error_of(wire::packet(2, {entry_a, entry_a})) == DecodeErrc::duplicate_key);
     CHECK(error_of(wire::packet(3, {entry_a, entry_b, entry_a})) == DecodeErrc::duplicate_key);
+}
+
+TEST_CASE("a duplicate key from the wire is quoted, escaped and shortened in the message") {
+    const std::string key = "\x01" + std::string(100, 'k');
+    const Bytes entry = wire::cat({wire::str(key), wire::byte(wire::null)});
+    auto result = decode(wire::packet(2, {entry, entry}));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().message.rfind("duplicate key: key \"\\u0001kkk", 0) == 0);
+    CHECK(result.error().message.find("\"... appears twice") != std::string::npos);
 }
 
 TEST_CASE("error messages say what, how much, and where") {

@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 using namespace sprocket;
@@ -165,8 +167,61 @@ TEST_CASE("the limit is exact, and the error offset counts from the stream's sta
     CHECK(decoder.error().offset == 21);
 }
 
-TEST_CASE("the default limit is 16 MiB") {
+TEST_CASE("the default limit is 16 MiB, and no limit exceeds what the header can say") {
     CHECK(FrameDecoder().max_frame_size() == 16u * 1024 * 1024);
+    CHECK(FrameDecoder(std::numeric_limits<std::size_t>::max()).max_frame_size() == 0xffffffffu);
+}
+
+TEST_CASE("needed() is 0 once the stream is bad, so nobody reads a huge frame's worth") {
+    FrameDecoder decoder(1024);
+    const std::uint8_t header[] = {0xff, 0xff, 0xff, 0x7f, 0x01};
+    decoder.feed(header, sizeof header);
+    CHECK(decoder.needed() == 0);  // known bad before next() says so
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::error);
+    CHECK(decoder.needed() == 0);
+}
+
+TEST_CASE("an oversized header followed by body bytes is still rejected without buffering a frame") {
+    FrameDecoder decoder(1024);
+    Bytes stream{0x00, 0x10, 0x00, 0x00, 0x01};  // announces 4096
+    stream.resize(stream.size() + 2000, 0xab);
+    decoder.feed(stream.data(), stream.size());
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::error);
+    CHECK(decoder.error().code == DecodeErrc::too_large);
+}
+
+TEST_CASE("committing more than was prepared is a logic_error") {
+    FrameDecoder decoder;
+    decoder.prepare(4);
+    CHECK_THROWS_AS(decoder.commit(std::size_t{1} << 40), std::logic_error);
+}
+
+TEST_CASE("memory is given back after a big frame") {
+    FrameDecoder decoder;
+    Bytes big;
+    const Bytes body(4u << 20, 7);
+    append_frame(big, 1, body.data(), body.size());
+    decoder.feed(big.data(), big.size());
+    FrameView frame;
+    REQUIRE(decoder.next(frame) == FrameStatus::ready);
+    CHECK(frame.size == body.size());
+    CHECK(decoder.capacity() >= body.size());
+    Bytes small;
+    append_packet_frame(small, Packet{{"x", 1}});
+    decoder.feed(small.data(), small.size());
+    CHECK(decoder.capacity() < 64u * 1024);
+    REQUIRE(decoder.next(frame) == FrameStatus::ready);
+    CHECK(decode(frame.body, frame.size)->get<int>("x") == 1);
+}
+
+TEST_CASE("a failed packet append leaves the buffer as it was") {
+    Bytes out{1, 2, 3};
+    append_packet_frame(out, Packet{{"ok", true}});
+    const Bytes before = out;
+    CHECK_THROWS_AS(append_frame(out, 1, nullptr, std::size_t{1} << 32), std::length_error);
+    CHECK(out == before);
 }
 
 TEST_CASE("a frame announced by its header but not yet arrived is incomplete, not an error") {

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -82,6 +83,7 @@ TEST_CASE("a wrong type throws TypeError naming key, asked type and held type") 
                          TypeError);
     CHECK_THROWS_WITH_AS(p.get<int>("r"), "[sprocket.packet] key \"r\": asked for int32, but holds real 2.5",
                          TypeError);
+    CHECK_THROWS_WITH_AS(p.get<int>("a\nb"), "[sprocket.packet] key \"a\\nb\" not found (asked for int32)", KeyError);
 }
 
 TEST_CASE("get_or falls back when absent or mistyped, and never throws") {
@@ -100,6 +102,41 @@ TEST_CASE("try_get gives an optional") {
     CHECK(p.try_get<int>("hp") == 50);
     CHECK_FALSE(p.try_get<int>("mp").has_value());
     CHECK_FALSE(p.try_get<std::string>("hp").has_value());
+}
+
+TEST_CASE("a reference from operator[] survives inserting other keys") {
+    Packet p;
+    p["b"] = 5;
+    p["a"] = p["b"];  // the right side is evaluated first; inserting "a" must not move "b"
+    CHECK(p.get<int>("a") == 5);
+    p["z"] = p["new"];  // both new
+    CHECK(p["z"].is_null());
+    Value& held = p["b"];
+    for (int i = 0; i < 1000; ++i) p["k" + std::to_string(i)] = i;
+    held = "still here";
+    CHECK(p.get<std::string>("b") == "still here");
+    p.set("copy", p.at("b"));
+    CHECK(p.get<std::string>("copy") == "still here");
+}
+
+TEST_CASE("values can be changed while iterating") {
+    Packet p{{"a", 1}, {"b", 2}};
+    for (auto& [key, value] : p) value = value.as<int>() * 10;
+    CHECK(p == Packet{{"a", 10}, {"b", 20}});
+}
+
+TEST_CASE("get of an optional gives nullopt for a missing key or a null") {
+    Packet p{{"hp", 5}, {"none", nullptr}};
+    CHECK(p.get<std::optional<int>>("hp") == 5);
+    CHECK(p.get<std::optional<int>>("mp") == std::nullopt);
+    CHECK(p.get<std::optional<int>>("none") == std::nullopt);
+    CHECK_THROWS_AS(p.get<std::optional<std::string>>("hp"), TypeError);
+}
+
+TEST_CASE("reals that are whole numbers read as integers") {
+    Packet p{{"x", 3.0}, {"y", 2.5}};
+    CHECK(p.get<int>("x") == 3);
+    CHECK(p.get_or("y", 0) == 0);
 }
 
 TEST_CASE("channels") {
@@ -137,6 +174,8 @@ TEST_CASE("packets print as JSON-like text, with the channel first") {
     CHECK(to_string(p) == "{\"alive\": true, \"id\": 17, \"name\": \"Player 1\"}");
     CHECK(to_string(Packet::on("chat", {{"text", "hi"}})) == "#chat {\"text\": \"hi\"}");
     CHECK(to_string(Packet{}) == "{}");
+    CHECK(to_string(Packet::on("a b\n", {})) == "#\"a b\\n\" {}");  // wire data: escaped
+    CHECK(to_string(Packet::on("state/v2", {})) == "#state/v2 {}");
     std::ostringstream os;
     os << Packet{{"a", List{1, 2}}};
     CHECK(os.str() == "{\"a\": [1, 2]}");

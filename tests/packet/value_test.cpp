@@ -83,9 +83,38 @@ TEST_CASE("integers read as reals only when exact") {
     CHECK(Value(INT64_MIN).as<double>() == -9223372036854775808.0);
 }
 
-TEST_CASE("reals are never read as integers") {
-    CHECK_THROWS_AS(Value(3.0).as<int>(), TypeError);
+TEST_CASE("reals read as integers only when whole and in range") {
+    CHECK(Value(3.0).as<int>() == 3);
+    CHECK(Value(-128.0).as<std::int8_t>() == -128);
+    CHECK(Value(255.0).as<std::uint8_t>() == 255);
+    CHECK(Value(-9223372036854775808.0).as<std::int64_t>() == INT64_MIN);
     CHECK_THROWS_AS(Value(2.5).as<std::int64_t>(), TypeError);
+    CHECK_THROWS_AS(Value(256.0).as<std::uint8_t>(), TypeError);
+    CHECK_THROWS_AS(Value(-1.0).as<unsigned>(), TypeError);
+    CHECK_THROWS_AS(Value(9223372036854775808.0).as<std::int64_t>(), TypeError);
+    CHECK_THROWS_AS(Value(1e300).as<std::uint64_t>(), TypeError);
+    CHECK_THROWS_AS(Value(std::nan("")).as<int>(), TypeError);
+    CHECK_THROWS_AS(Value(std::numeric_limits<double>::infinity()).as<int>(), TypeError);
+}
+
+namespace {
+enum Loose { loose_a, loose_b };         // no fixed underlying type: not convertible
+enum Tight : std::uint8_t { tight_a };  // fixed: convertible
+}  // namespace
+
+TEST_CASE("only enums with a fixed underlying type convert") {
+    static_assert(is_value_convertible<Weapon>);
+    static_assert(is_value_convertible<Tight>);
+    static_assert(!is_value_convertible<Loose>);  // 7 read into it would be undefined behaviour
+    CHECK(Value(tight_a).as<Tight>() == tight_a);
+}
+
+TEST_CASE("types that can be stored but not read back are refused at compile time") {
+    static_assert(is_value_convertible<const char*>);
+    static_assert(!detail::is_readable<const char*>::value);  // read a std::string instead
+    static_assert(detail::is_readable<std::string_view>::value);
+    static_assert(detail::is_readable<std::optional<std::vector<int>>>::value);
+    CHECK(true);
 }
 
 TEST_CASE("a real read as float rounds, unless it is out of float range") {
@@ -136,6 +165,10 @@ TEST_CASE("type errors say what was asked and what is held") {
     CHECK_THROWS_WITH_AS(Value(List{1, 2}).as<std::vector<std::string>>(),
                          "[sprocket.packet] asked for list of string, but holds list of 2 elements", TypeError);
     CHECK_THROWS_WITH_AS(Value().as<double>(), "[sprocket.packet] asked for double, but holds null", TypeError);
+    // Long strings (wire data) are shortened in messages.
+    CHECK_THROWS_WITH_AS(Value(std::string(100, 'a')).as<int>(),
+                         ("[sprocket.packet] asked for int32, but holds string \"" + std::string(64, 'a') + "\"...").c_str(),
+                         TypeError);
 }
 
 TEST_CASE("try_as gives nullopt instead of throwing") {

@@ -243,6 +243,19 @@ void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, cereal::BinaryData<T>& bd) 
     ar.read(bd.data, static_cast<std::size_t>(bd.size));
 }
 
+/// Vectors of class types grow with the elements actually read, instead of cereal's
+/// `resize(claimed size)` first: a blob claiming a million 1 KiB structs costs what its bytes
+/// really hold, not a GiB. (Arithmetic vectors keep cereal's loader: a checked size, one
+/// allocation, at most 8 bytes per input byte.)
+template <class T, class A, std::enable_if_t<!std::is_arithmetic_v<T>, int> = 0>
+void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, std::vector<T, A>& vec) {
+    cereal::size_type n = 0;
+    ar(cereal::make_size_tag(n));
+    vec.clear();
+    vec.reserve(static_cast<std::size_t>(n < 16 ? n : 16));
+    for (cereal::size_type i = 0; i < n; ++i) ar(vec.emplace_back());
+}
+
 namespace detail {
 template <class T> struct is_cereal_wrapper : std::false_type {};
 template <class T> struct is_cereal_wrapper<cereal::NameValuePair<T>> : std::true_type {};

@@ -55,8 +55,8 @@ void encode_to(const Packet& packet, Bytes& out);
 /// Decodes exactly one packet from `size` bytes at `data`. All of the input must be used
 /// (`trailing_bytes` otherwise). Errors: truncated, too large, bad type tag, too deep,
 /// trailing bytes, bad varint, bad value, duplicate key; each with the byte offset.
-/// Memory: at most about 40 bytes per input byte in the worst case (a list of nulls), and
-/// about the input size for strings and bytes.
+/// Memory: at most sizeof(Value) (56) bytes per input byte in the worst case (a list of nulls),
+/// and about the input size for strings and bytes; a lying size allocates nothing.
 DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits = {});
 inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
     return decode(bytes.data(), bytes.size(), limits);

@@ -60,7 +60,8 @@ public:
     /// Copies `size` received bytes in.
     void feed(const void* data, std::size_t size);
     /// Room for up to `size` bytes, to receive into directly; then call `commit(n)` with the
-    /// number of bytes actually received (n <= size).
+    /// number of bytes actually received. `commit` throws `std::logic_error` if n exceeds the
+    /// room prepared (a programming error).
     std::uint8_t* prepare(std::size_t size);
     void commit(std::size_t size);
 
@@ -74,13 +75,18 @@ public:
     /// Bytes fed and not yet returned as frames.
     std::size_t buffered() const noexcept { return end_ - begin_; }
     /// Bytes still missing to complete the frame in progress (at least 1 when nothing is
-    /// buffered): a good size for the next `prepare`.
+    /// buffered): a good size for the next `prepare`. 0 once the stream is known to be bad
+    /// (failed, or a header announces more than the limit).
     std::size_t needed() const noexcept;
+    /// Bytes of memory the decoder holds. It shrinks back once a big frame has been taken.
+    std::size_t capacity() const noexcept { return buffer_.size(); }
     /// Total bytes consumed so far (offsets in errors count from the stream's start).
     std::size_t consumed() const noexcept { return consumed_; }
     std::size_t max_frame_size() const noexcept { return max_frame_size_; }
 
 private:
+    static constexpr std::size_t release_threshold = std::size_t{256} << 10;  // bytes
+
     std::vector<std::uint8_t> buffer_;
     std::size_t begin_ = 0;  // first unconsumed byte
     std::size_t end_ = 0;    // one past the last byte fed

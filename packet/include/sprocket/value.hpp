@@ -7,11 +7,12 @@
 /// object (any user type cereal can serialize, stored as the bytes it serializes to and read
 /// back as the same type).
 ///
-/// Reading is typed: `as<T>()` converts when nothing is lost (an integer into any integer type
-/// that holds it, an integer into a double that represents it exactly); a real is never read as
-/// an integer. One rounding is allowed on purpose: a real read as `float` rounds to the nearest
-/// float (games hold positions in floats; the wire holds doubles). Anything else throws
-/// `TypeError`; `try_as<T>()` returns `std::nullopt` instead.
+/// Reading is typed: `as<T>()` converts numbers when nothing is lost (an integer into any
+/// integer type that holds it, an integer into a float or double that represents it exactly, a
+/// whole-number real such as 3.0 into an integer type that holds it). One rounding is allowed on
+/// purpose: a real read as `float` rounds to the nearest float (games hold positions in floats;
+/// values hold doubles). Anything else throws `TypeError`; `try_as<T>()` returns `std::nullopt`.
+/// A `char` is stored as an integer (use std::string for text).
 
 #include <sprocket/archive.hpp>
 #include <sprocket/errors.hpp>
@@ -75,14 +76,32 @@ template <> struct ValueTraits<List>;
 template <> struct ValueTraits<Object>;
 template <> struct ValueTraits<Value>;
 
-/// A map from string keys to values, kept sorted by key (so iteration order, printing and
-/// encoding are deterministic and equality does not depend on insertion order).
+/// A map from string keys to values, ordered by key (so iteration order, printing and encoding
+/// are deterministic and equality does not depend on insertion order).
 ///
-/// References and iterators are invalidated by inserting or erasing, as with `std::vector`.
+/// Like `std::map` (which it is built on), inserting never moves existing values: references
+/// stay valid until their own key is erased, so `p["a"] = p["b"]` is fine.
+/// Orders keys bytewise, like std::less<std::string>, and also against `std::string_view`
+/// (so lookups never build a string). Keys are short and usually differ in their first byte,
+/// so a loop beats a call to memcmp here.
+struct KeyLess {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept {
+        const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+            if (x != y) return x < y;
+        }
+        return a.size() < b.size();
+    }
+};
+
 class Map {
 public:
-    using Entry = std::pair<std::string, Value>;
-    using const_iterator = std::vector<Entry>::const_iterator;
+    using Storage = std::map<std::string, Value, KeyLess>;
+    using Entry = std::pair<const std::string, Value>;
+    using iterator = Storage::iterator;
+    using const_iterator = Storage::const_iterator;
 
     Map() = default;
     /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
@@ -104,16 +123,19 @@ public:
     /// Removes `key`; returns whether it was there.
     bool erase(std::string_view key);
     void clear() noexcept { entries_.clear(); }
-    void reserve(std::size_t n) { entries_.reserve(n); }
 
     std::size_t size() const noexcept { return entries_.size(); }
     bool empty() const noexcept { return entries_.empty(); }
+    /// Entries in key order; values may be changed through the mutable iterators.
+    iterator begin() noexcept { return entries_.begin(); }
+    iterator end() noexcept { return entries_.end(); }
     const_iterator begin() const noexcept { return entries_.begin(); }
     const_iterator end() const noexcept { return entries_.end(); }
 
     /// The value at `key` as `T`. Throws `KeyError` if absent, `TypeError` if it is not a `T`
     /// (or not convertible without loss); both messages name the key, the type asked for and
     /// the type held: `[sprocket.packet] key "x": asked for int32, but holds string "abc"`.
+    /// `get<std::optional<T>>` gives `std::nullopt` for a missing key or a null.
     template <class T>
     T get(std::string_view key) const;
     /// The value at `key` as `T`, or `fallback` when the key is absent or holds something that
@@ -130,11 +152,9 @@ public:
 
 private:
     friend struct MapAccess;
-    std::vector<Entry>::iterator lower_bound(std::string_view key) noexcept;
-    std::vector<Entry>::const_iterator lower_bound(std::string_view key) const noexcept;
-    [[noreturn]] void throw_missing(std::string_view key, const std::string& asked) const;
+    [[noreturn]] static void throw_missing(std::string_view key, const std::string& asked);
 
-    std::vector<Entry> entries_;  // sorted by key, keys unique
+    Storage entries_;
 };
 
 /// One dynamically typed value. Default-constructed, it is null.
@@ -255,6 +275,23 @@ inline constexpr bool is_cereal_object = std::conjunction_v<
     cereal::traits::is_output_serializable<T, ByteOutputArchive>,
     cereal::traits::is_input_serializable<T, ByteInputArchive>>;
 
+template <class T, class = void>
+struct enum_list_init : std::false_type {};
+template <class T>
+struct enum_list_init<T, std::void_t<decltype(T{std::underlying_type_t<T>{}})>> : std::true_type {};
+/// True for enums whose underlying type is fixed (only those may be list-initialized from it).
+template <class T>
+struct has_fixed_underlying_type : std::conjunction<std::is_enum<T>, enum_list_init<T>> {};
+
+template <class T, class = void>
+struct is_readable : std::false_type {};
+template <class T>
+struct is_readable<T, std::void_t<decltype(ValueTraits<T>::read(std::declval<const Value&>(), std::declval<T&>()))>>
+    : std::true_type {};
+
+/// Writes `text` in double quotes with JSON-style escapes, at most `limit` bytes of it (then "...").
+void write_quoted(std::ostream& os, std::string_view text, std::size_t limit = std::string_view::npos);
+
 template <class T>
 std::string integer_name() {
     return std::string(std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8);
@@ -296,7 +333,16 @@ struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<
     }
     static bool read(const Value& v, T& out) {
         const std::int64_t* i = v.get_if<std::int64_t>();
-        if (!i) return false;
+        if (!i) {
+            // A real that is a whole number in range loses nothing: 3.0 reads as 3, 2.5 does not.
+            const double* d = v.get_if<double>();
+            if (!d || std::trunc(*d) != *d) return false;  // also rejects NaN and infinities
+            const double low = static_cast<double>(std::numeric_limits<T>::min());
+            const double high = std::ldexp(1.0, std::numeric_limits<T>::digits);  // exclusive
+            if (!(*d >= low && *d < high)) return false;
+            out = static_cast<T>(*d);
+            return true;
+        }
         if constexpr (std::is_signed_v<T>) {
             if (*i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
                 *i > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
@@ -334,8 +380,10 @@ struct ValueTraits<T, std::enable_if_t<std::is_floating_point_v<T>>> {
     static std::string name() { return std::is_same_v<T, float> ? "float" : "double"; }
 };
 
+/// Enums with a fixed underlying type (every `enum class`, and `enum E : int`) <-> integer.
+/// Others are refused: any integer read into them could be a value the enum cannot hold.
 template <class T>
-struct ValueTraits<T, std::enable_if_t<std::is_enum_v<T>>> {
+struct ValueTraits<T, std::enable_if_t<detail::has_fixed_underlying_type<T>::value>> {
     using U = std::underlying_type_t<T>;
     static constexpr bool defined = true;
     static void store(Value::Storage& s, T e) { ValueTraits<U>::store(s, static_cast<U>(e)); }
@@ -537,7 +585,6 @@ void ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
                                      ValueTraits<typename M::mapped_type>::defined>>::
     store(Value::Storage& s, const M& m) {
     Map map;
-    map.reserve(m.size());
     for (const auto& [k, x] : m) map.set(k, x);
     s.emplace<Map>(std::move(map));
 }
@@ -560,7 +607,8 @@ bool ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
 
 template <class T>
 T Value::as() const {
-    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    static_assert(detail::is_readable<T>::value,
+                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
     T out{};
     if (!ValueTraits<T>::read(*this, out)) detail::throw_type_error(mismatch(ValueTraits<T>::name()));
     return out;
@@ -568,7 +616,8 @@ T Value::as() const {
 
 template <class T>
 std::optional<T> Value::try_as() const {
-    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    static_assert(detail::is_readable<T>::value,
+                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
     T out{};
     if (!ValueTraits<T>::read(*this, out)) return std::nullopt;
     return out;
@@ -576,18 +625,23 @@ std::optional<T> Value::try_as() const {
 
 template <class V>
 Value& Map::set(std::string_view key, V&& value) {
-    auto it = lower_bound(key);
+    Value v(std::forward<V>(value));  // first: `value` may refer into this map
+    auto it = entries_.lower_bound(key);
     if (it != entries_.end() && it->first == key) {
-        it->second = Value(std::forward<V>(value));
+        it->second = std::move(v);
         return it->second;
     }
-    return entries_.emplace(it, std::string(key), Value(std::forward<V>(value)))->second;
+    return entries_.emplace_hint(it, std::string(key), std::move(v))->second;
 }
 
 template <class T>
 T Map::get(std::string_view key) const {
-    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    static_assert(detail::is_readable<T>::value,
+                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
     const Value* v = find(key);
+    if constexpr (detail::is_optional<T>::value) {
+        if (!v) return std::nullopt;
+    }
     if (!v) throw_missing(key, ValueTraits<T>::name());
     T out{};
     if (!ValueTraits<T>::read(*v, out))
@@ -597,7 +651,11 @@ T Map::get(std::string_view key) const {
 
 template <class T>
 T Map::get_or(std::string_view key, T fallback) const {
-    static_assert(ValueTraits<T>::defined, "sprocket: this type cannot be read from a Value");
+    static_assert(!std::is_same_v<T, std::nullptr_t> && !std::is_same_v<T, char*>,
+                  "sprocket: get_or's fallback decides the type read: for text pass a std::string "
+                  "or a string literal, not nullptr or a char buffer");
+    static_assert(detail::is_readable<T>::value,
+                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
     if (const Value* v = find(key)) {
         T out{};
         if (ValueTraits<T>::read(*v, out)) return out;
