@@ -60,3 +60,13 @@ struct DecodeError {
 std::ostream& operator<<(std::ostream& os, const DecodeError& error);
 
 }  // namespace sprocket
+
+/// \code
+/// try {
+///     int hp = packet.get<int>("hp");
+/// } catch (const sprocket::AccessError& e) {   // KeyError or TypeError
+///     std::cerr << e.what() << '\n';          // [sprocket.packet] key "hp" not found (asked for int32)
+/// }
+/// auto result = sprocket::decode(bytes);
+/// if (!result && result.error().code == sprocket::DecodeErrc::too_large) { ... }
+/// \endcode

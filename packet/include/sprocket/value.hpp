@@ -671,3 +671,13 @@ std::optional<T> Map::try_get(std::string_view key) const {
 }
 
 }  // namespace sprocket
+
+/// \code
+/// sprocket::Value v = sprocket::List{1, 2.5, "three"};
+/// for (const sprocket::Value& x : v.as<sprocket::List>()) std::cout << x.type() << ' ';
+/// sprocket::Map m{{"hp", 100}};
+/// m["name"] = "ann";
+/// int hp = m.get<int>("hp");              // throws KeyError / TypeError when it cannot
+/// auto mp = m.try_get<int>("mp");         // std::nullopt
+/// if (const sprocket::Value* v = m.find("name")) std::cout << *v;   // "ann"
+/// \endcode
