@@ -2,7 +2,7 @@
 /// \file
 /// `Value`, the dynamically typed value a `Packet` maps keys to, and `Map`, the string-keyed
 /// map of values that `Packet` builds on (the two are one recursive type, hence one header).
-/// Which C++ types convert to and from values is listed in convert.hpp.
+/// Which C++ types convert to and from values is listed in detail/conversions.hpp.
 ///
 /// A value is one of: null, bool, 64-bit integer, real (double), string, bytes, list, map, or an
 /// object (any user type cereal can serialize, stored as the bytes it serializes to and read
@@ -60,7 +60,7 @@ enum class ValueType : std::uint8_t { null, boolean, integer, real, string, byte
 const char* to_string(ValueType type) noexcept;
 std::ostream& operator<<(std::ostream& os, ValueType type);
 
-/// How a C++ type converts to and from `Value`. Specialized in convert.hpp for the built-in
+/// How a C++ type converts to and from `Value`. Specialized in detail/conversions.hpp for the built-in
 /// types, integers, floats, enums, `std::vector`, `std::map`/`std::unordered_map` with string
 /// keys, `std::optional`, and any other class type cereal can serialize (stored as `Object`).
 template <class T, class Enable = void>
@@ -234,7 +234,7 @@ void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, T& map) { detail::load_map(
 }  // namespace sprocket
 
 // How each C++ type converts: ValueTraits specializations (after Map and Value, which they use).
-#include <sprocket/convert.hpp>
+#include <sprocket/detail/conversions.hpp>  // IWYU pragma: export
 
 namespace sprocket {
 

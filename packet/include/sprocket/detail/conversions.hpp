@@ -15,9 +15,8 @@
 /// | `std::optional<T>` | null or `T` | null or `T` |
 /// | any other class cereal can serialize (default-constructible) | object | an object whose bytes decode as it, to the last byte |
 ///
-/// Included by value.hpp; include that instead.
-
-#include <sprocket/value.hpp>
+/// Included by value.hpp, in its middle (after Map and Value, before their templates):
+/// include <sprocket/value.hpp>, not this file.
 
 namespace sprocket {
 
