@@ -75,8 +75,9 @@ public:
     /// Bytes fed and not yet returned as frames.
     std::size_t buffered() const noexcept { return end_ - begin_; }
     /// Bytes still missing to complete the frame in progress (at least 1 when nothing is
-    /// buffered): a good size for the next `prepare`. 0 once the stream is known to be bad
-    /// (failed, or a header announces more than the limit).
+    /// buffered), up to the frame limit: cap it at what you will buffer per read before passing
+    /// it to `prepare`, so a peer announcing a big frame costs memory only as bytes arrive.
+    /// 0 once the stream is known to be bad (failed, or a header announces more than the limit).
     std::size_t needed() const noexcept;
     /// Bytes of memory the decoder holds. It shrinks back once a big frame has been taken.
     std::size_t capacity() const noexcept { return buffer_.size(); }
