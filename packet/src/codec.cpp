@@ -1,7 +1,6 @@
 // The value encoding (docs/PROTOCOL.md, "Values"): a tag byte, then the payload.
 #include <sprocket/codec.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -165,7 +164,7 @@ std::string read_string(ByteInputArchive& ar, const char* what) {
 
 }  // namespace
 
-/// The decoder fills a map's entries directly, then restores the sorted-unique invariant.
+/// The decoder fills a map's entries directly (with end() as the insertion hint).
 struct MapAccess {
     static void load_entries(ByteInputArchive& ar, Map& map);
 };

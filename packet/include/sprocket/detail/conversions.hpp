@@ -98,18 +98,6 @@ struct ValueTraits<std::nullptr_t> {
     static std::string name() { return "null"; }
 };
 
-template <>
-struct ValueTraits<bool> {
-    static constexpr bool defined = true;
-    static void store(Value::Storage& s, bool b) { s.emplace<bool>(b); }
-    static bool read(const Value& v, bool& out) {
-        const bool* b = v.get_if<bool>();
-        if (b) out = *b;
-        return b != nullptr;
-    }
-    static std::string name() { return "bool"; }
-};
-
 template <class T>
 struct ValueTraits<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
     static constexpr bool defined = true;
@@ -187,32 +175,6 @@ struct ValueTraits<T, std::enable_if_t<detail::has_fixed_underlying_type<T>::val
 };
 
 template <>
-struct ValueTraits<std::string> {
-    static constexpr bool defined = true;
-    template <class S>
-    static void store(Value::Storage& s, S&& str) { s.emplace<std::string>(std::forward<S>(str)); }
-    static bool read(const Value& v, std::string& out) {
-        const std::string* s = v.get_if<std::string>();
-        if (s) out = *s;
-        return s != nullptr;
-    }
-    static std::string name() { return "string"; }
-};
-
-template <>
-struct ValueTraits<std::string_view> {
-    static constexpr bool defined = true;
-    static void store(Value::Storage& s, std::string_view str) { s.emplace<std::string>(str); }
-    /// A view into the value's string: valid while the value lives and is not changed.
-    static bool read(const Value& v, std::string_view& out) {
-        const std::string* s = v.get_if<std::string>();
-        if (s) out = *s;
-        return s != nullptr;
-    }
-    static std::string name() { return "string"; }
-};
-
-template <>
 struct ValueTraits<const char*> {
     static constexpr bool defined = true;
     static void store(Value::Storage& s, const char* str) {
@@ -227,17 +189,32 @@ struct ValueTraits<const char*> {
 template <>
 struct ValueTraits<char*> : ValueTraits<const char*> {};
 
-/// Bytes, List, Map and Object are stored as they are.
-template <class T>
+/// Types held as one of Value's own alternatives, `Stored`. They read back from exactly that
+/// alternative; `std::string_view` reads a view of the held string (valid while the value
+/// lives and is not changed).
+template <class Stored>
 struct StoredAsIs {
     static constexpr bool defined = true;
     template <class U>
-    static void store(Value::Storage& s, U&& x) { s.emplace<T>(std::forward<U>(x)); }
-    static bool read(const Value& v, T& out) {
-        const T* p = v.get_if<T>();
+    static void store(Value::Storage& s, U&& x) { s.emplace<Stored>(std::forward<U>(x)); }
+    template <class Out>
+    static bool read(const Value& v, Out& out) {
+        const Stored* p = v.get_if<Stored>();
         if (p) out = *p;
         return p != nullptr;
     }
+};
+template <>
+struct ValueTraits<bool> : StoredAsIs<bool> {
+    static std::string name() { return "bool"; }
+};
+template <>
+struct ValueTraits<std::string> : StoredAsIs<std::string> {
+    static std::string name() { return "string"; }
+};
+template <>
+struct ValueTraits<std::string_view> : StoredAsIs<std::string> {
+    static std::string name() { return "string"; }
 };
 template <>
 struct ValueTraits<Bytes> : StoredAsIs<Bytes> {
@@ -309,8 +286,23 @@ struct ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
                                        ValueTraits<typename M::mapped_type>::defined>> {
     using V = typename M::mapped_type;
     static constexpr bool defined = true;
-    static void store(Value::Storage& s, const M& m);
-    static bool read(const Value& v, M& out);
+    static void store(Value::Storage& s, const M& m) {
+        Map map;
+        for (const auto& [k, x] : m) map.set(k, x);
+        s.emplace<Map>(std::move(map));
+    }
+    static bool read(const Value& v, M& out) {
+        const Map* map = v.get_if<Map>();
+        if (!map) return false;
+        M result;
+        for (const auto& [k, x] : *map) {
+            V t{};
+            if (!ValueTraits<V>::read(x, t)) return false;
+            result.emplace(k, std::move(t));
+        }
+        out = std::move(result);
+        return true;
+    }
     static std::string name() { return "map of " + ValueTraits<V>::name(); }
 };
 
@@ -367,30 +359,5 @@ struct ValueTraits<T, std::enable_if_t<detail::is_cereal_object<T>>> {
     }
     static std::string name() { return "object " + detail::demangle(typeid(T).name()); }
 };
-
-template <class M>
-void ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
-                                     ValueTraits<typename M::mapped_type>::defined>>::
-    store(Value::Storage& s, const M& m) {
-    Map map;
-    for (const auto& [k, x] : m) map.set(k, x);
-    s.emplace<Map>(std::move(map));
-}
-
-template <class M>
-bool ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
-                                     ValueTraits<typename M::mapped_type>::defined>>::
-    read(const Value& v, M& out) {
-    const Map* map = v.get_if<Map>();
-    if (!map) return false;
-    M result;
-    for (const auto& [k, x] : *map) {
-        V t{};
-        if (!ValueTraits<V>::read(x, t)) return false;
-        result.emplace(k, std::move(t));
-    }
-    out = std::move(result);
-    return true;
-}
 
 }  // namespace sprocket
