@@ -23,10 +23,16 @@ inline constexpr std::size_t default_max_frame_size = std::size_t{16} << 20;
 /// The largest body the length field can express.
 inline constexpr std::size_t max_frame_size_limit = 0xffffffffu;
 
-/// Frame kinds. Kind 1 carries an encoded `Packet`; the control kinds (handshake, heartbeat,
-/// goodbye) are listed in docs/PROTOCOL.md.
+/// Frame kinds. Kind 1 carries an encoded `Packet`; the others are the control frames of a
+/// connection (handshake, heartbeat, goodbye), byte by byte in docs/PROTOCOL.md.
 enum class FrameKind : std::uint8_t {
-    packet = 0x01,
+    packet = 0x01,   ///< an encoded Packet
+    hello = 0x02,    ///< client -> server, first frame: magic, version, application, password
+    welcome = 0x03,  ///< server -> client: accepted, with the client's id
+    reject = 0x04,   ///< server -> client: refused, with a reason; the server then closes
+    ping = 0x05,     ///< heartbeat, either way: a timestamp to echo
+    pong = 0x06,     ///< the answer to a ping: the same timestamp
+    goodbye = 0x07,  ///< either way, last frame: why the connection is closing
 };
 
 /// A complete frame inside a `FrameDecoder`'s buffer. `body` stays valid until the decoder's

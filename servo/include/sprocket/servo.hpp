@@ -1,0 +1,119 @@
+#pragma once
+/// \file
+/// `Servo`: a server that accepts many Sprockets, on the same background I/O thread.
+
+#include <sprocket/event.hpp>
+#include <sprocket/options.hpp>
+#include <sprocket/packet.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sprocket {
+
+namespace detail {
+class ServoCore;
+class Reactor;
+}
+
+/// Server settings: the shared connection settings plus where to listen and how many clients.
+struct ServoOptions : ConnectionOptions {
+    /// The address to listen on. The default accepts only this machine; "0.0.0.0" exposes the
+    /// server to every network interface (say so on purpose).
+    std::string host = "127.0.0.1";
+    /// Clients beyond this are rejected with "server full".
+    std::size_t max_clients = 64;
+    /// Connections that have not finished their handshake; more are closed on accept.
+    std::size_t max_pending = 64;
+};
+
+/// A connected client, as `Servo::clients()` lists it.
+struct ClientInfo {
+    ClientId id = 0;
+    std::string address;  ///< "127.0.0.1"
+    std::uint16_t port = 0;
+    std::chrono::microseconds rtt{0};  ///< smoothed heartbeat round trip; 0 until measured
+};
+
+/// A packet and who sent it.
+struct Message {
+    ClientId client = 0;
+    Packet packet;
+};
+
+/// A server. Listens at construction; every method returns at once (except `wait` and
+/// `get(timeout)`) and can be called from any thread.
+class Servo {
+public:
+    /// Listens on `options.host:port`; port 0 lets the OS pick (see `port()`).
+    /// Throws std::runtime_error when it cannot listen, e.g.
+    /// `servo: cannot listen on 127.0.0.1:4242 (address in use?)`.
+    explicit Servo(std::uint16_t port = 0, ServoOptions options = {});
+    /// Says goodbye (`server_shutdown`) to every client, stops listening, returns. Queued
+    /// bytes leave in the background for at most `linger`.
+    ~Servo();
+    Servo(Servo&&) noexcept;
+    Servo& operator=(Servo&&) noexcept;
+    Servo(const Servo&) = delete;
+    Servo& operator=(const Servo&) = delete;
+
+    /// The port of the first address listened on.
+    std::uint16_t port() const;
+    /// Listens on another address too (tinyproto's `add_addr`); returns the port (useful with
+    /// 0). Throws std::runtime_error like the constructor.
+    std::uint16_t add_addr(const std::string& host, std::uint16_t port);
+
+    /// Every packet received since the last call, oldest first, with its sender. Never blocks.
+    /// Joins and leaves on the way run their callbacks (see `on`).
+    std::vector<Message> get();
+    /// Only the packets of one channel; the other channels stay queued.
+    std::vector<Message> get(std::string_view channel);
+    /// Waits up to `timeout` until a packet has arrived, then returns like `get()`.
+    std::vector<Message> get(Millis timeout);
+    /// The newest packet of `channel` from each client that sent one; older ones are dropped.
+    std::vector<Message> latest(std::string_view channel);
+    /// Everything since the last call — joins, packets, leaves — in order.
+    std::vector<Event> poll();
+    /// Waits up to `timeout` until something is ready. True if so.
+    bool wait(Millis timeout);
+    /// Calls `callback` for each `joined` or `left` event on the thread that calls get()/poll().
+    /// Throws std::invalid_argument for the other kinds.
+    void on(EventKind kind, std::function<void(const Event&)> callback);
+
+    /// Sends to one client; the packet is encoded on the calling thread. False when there is
+    /// no such client (any more) or its send queue overflowed (it is then disconnected).
+    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`.
+    bool send(ClientId client, const Packet& packet);
+    /// Sends to every client. The packet is encoded once. Returns how many it was queued for.
+    std::size_t sendall(const Packet& packet);
+    /// Sends to every client except one (e.g. the sender of what is relayed).
+    std::size_t sendall_except(ClientId except, const Packet& packet);
+    std::size_t sendall(std::initializer_list<Map::Entry> entries) { return sendall(Packet(entries)); }
+
+    /// The clients that completed the handshake and have not left, by id.
+    std::vector<ClientInfo> clients() const;
+    /// Says goodbye with `CloseReason::kicked` and `reason`, and disconnects. False when there
+    /// is no such client.
+    bool kick(ClientId client, std::string reason = {});
+
+private:
+    detail::ServoCore& core() const;  // throws std::logic_error after a move
+
+    std::shared_ptr<detail::Reactor> reactor_;  // declared first: released last
+    std::shared_ptr<detail::ServoCore> core_;
+};
+
+}  // namespace sprocket
+
+/// \code
+/// sprocket::Servo server(4242);
+/// while (running) {
+///     for (sprocket::Message& m : server.get()) players[m.client].apply(m.packet);
+///     server.sendall(world.state());
+/// }
+/// \endcode

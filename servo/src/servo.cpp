@@ -1,0 +1,139 @@
+#include <sprocket/servo.hpp>
+
+#include "servo_core.hpp"
+
+#include <map>
+#include <stdexcept>
+
+namespace sprocket {
+namespace {
+
+using detail::ServoCore;
+
+bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
+
+std::vector<Message> messages_of(std::vector<Event>& events, const detail::Callbacks& callbacks) {
+    std::vector<Message> messages;
+    messages.reserve(events.size());
+    for (Event& e : events) {
+        if (is_packet(e)) messages.push_back(Message{e.client, std::move(e.packet)});
+        else callbacks.dispatch(e);
+    }
+    return messages;
+}
+
+}  // namespace
+
+Servo::Servo(std::uint16_t port, ServoOptions options)
+    : reactor_(detail::Reactor::acquire()), core_(std::make_shared<ServoCore>(*reactor_, options)) {
+    core_->listen(core_->options.host, port);
+}
+
+Servo::~Servo() {
+    // Waits until the listeners are closed and every client has its goodbye queued.
+    if (core_) reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+}
+
+Servo::Servo(Servo&&) noexcept = default;
+
+Servo& Servo::operator=(Servo&& other) noexcept {
+    if (this != &other) {
+        Servo gone(std::move(*this));
+        reactor_ = std::move(other.reactor_);
+        core_ = std::move(other.core_);
+    }
+    return *this;
+}
+
+ServoCore& Servo::core() const {
+    if (!core_) throw std::logic_error("sprocket: use of a moved-from Servo");
+    return *core_;
+}
+
+std::uint16_t Servo::port() const { return core().first_port(); }
+
+std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { return core().listen(host, port); }
+
+std::vector<Message> Servo::get() {
+    auto events = core().inbox.take([](const Event&) { return true; });
+    return messages_of(events, core_->callbacks);
+}
+
+std::vector<Message> Servo::get(std::string_view channel) {
+    auto events = core().inbox.take([&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; });
+    return messages_of(events, core_->callbacks);
+}
+
+std::vector<Message> Servo::get(Millis timeout) {
+    core().inbox.wait(timeout, is_packet, [] { return false; });
+    return get();
+}
+
+std::vector<Message> Servo::latest(std::string_view channel) {
+    std::map<ClientId, Message> newest;
+    for (Message& m : get(channel)) newest[m.client] = std::move(m);
+    std::vector<Message> out;
+    out.reserve(newest.size());
+    for (auto& entry : newest) out.push_back(std::move(entry.second));
+    return out;
+}
+
+std::vector<Event> Servo::poll() {
+    auto events = core().inbox.take([](const Event&) { return true; });
+    for (const Event& e : events) {
+        if (!is_packet(e)) core_->callbacks.dispatch(e);
+    }
+    return events;
+}
+
+bool Servo::wait(Millis timeout) {
+    return core().inbox.wait(timeout, [](const Event&) { return true; }, [] { return false; });
+}
+
+void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
+    core().callbacks.set(kind, std::move(callback), {EventKind::joined, EventKind::left}, "Servo");
+}
+
+bool Servo::send(ClientId client, const Packet& packet) {
+    const auto link = core().find(client);
+    if (!link) return false;
+    const auto result = link->outbox().push_packet(packet);
+    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    return result == detail::Outbox::Push::queued;
+}
+
+std::size_t Servo::sendall(const Packet& packet) { return sendall_except(0, packet); }
+
+std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
+    ServoCore& core = this->core();
+    // Encoded once here; every client's queue gets a copy of the same bytes.
+    Bytes frame;
+    append_packet_frame(frame, packet);
+    if (frame.size() - frame_header_size > core.options.max_frame_size) {
+        throw std::length_error("sprocket: a packet of " + std::to_string(frame.size() - frame_header_size) +
+                                " bytes exceeds max_frame_size " + std::to_string(core.options.max_frame_size));
+    }
+    std::size_t queued = 0;
+    bool wake = false;
+    for (const auto& [id, link] : core.links()) {
+        if (id == except) continue;
+        const auto result = link->outbox().push_frames(frame);
+        queued += result == detail::Outbox::Push::queued;
+        wake |= result != detail::Outbox::Push::closed;
+    }
+    if (wake) reactor_->wake();
+    return queued;
+}
+
+std::vector<ClientInfo> Servo::clients() const { return core().clients(); }
+
+bool Servo::kick(ClientId client, std::string reason) {
+    ServoCore& core = this->core();
+    if (!core.find(client)) return false;
+    reactor_->post([core = core_, client, reason = std::move(reason)] {
+        core->kick(client, reason, detail::SteadyClock::now());
+    });
+    return true;
+}
+
+}  // namespace sprocket

@@ -1,0 +1,209 @@
+#include "servo_core.hpp"
+
+#include <sprocket/detail/control.hpp>
+
+#include <stdexcept>
+
+namespace sprocket::detail {
+namespace {
+
+// After accept() fails (typically: no descriptor left), the listener rests this long.
+constexpr Millis accept_backoff{100};
+
+const char* reject_text(RejectCode code) {
+    switch (code) {
+    case RejectCode::server_full: return "server full";
+    case RejectCode::wrong_password: return "wrong password";
+    case RejectCode::version_mismatch: return "version mismatch";
+    case RejectCode::wrong_application: return "wrong application";
+    case RejectCode::bad_hello: return "bad hello";
+    }
+    return "rejected";
+}
+
+}  // namespace
+
+// --- ServerLink ----------------------------------------------------------------------------------
+
+ServerLink::ServerLink(std::shared_ptr<ServoCore> core, std::unique_ptr<TcpStream> socket, TimePoint now)
+    : Connection(core->options), core_(std::move(core)) {
+    address_ = socket->getRemoteAddress().toString();
+    port_ = socket->getRemotePort();
+    adopt(std::move(socket), now);
+}
+
+ClientInfo ServerLink::info(ClientId id) const { return ClientInfo{id, address_, port_, rtt()}; }
+
+void ServerLink::reject(RejectCode code, const std::string& text, TimePoint now) {
+    send_control([&](Bytes& out) { append_reject(out, Reject{code, text}); });
+    close(CloseReason::rejected, text, Farewell::flush, now);
+}
+
+void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
+    if (frame.kind != static_cast<std::uint8_t>(FrameKind::hello)) {
+        close(CloseReason::protocol_error, "expected a hello", Farewell::goodbye, now);
+        return;
+    }
+    const auto hello = parse_hello(frame);
+    if (!hello) return reject(RejectCode::bad_hello, "bad hello: not a sprocket client", now);
+    if (hello->version != protocol_version) {
+        return reject(RejectCode::version_mismatch,
+                      "version mismatch: server speaks protocol " + std::to_string(protocol_version) +
+                          ", client " + std::to_string(hello->version),
+                      now);
+    }
+    if (hello->application != options().application) {
+        return reject(RejectCode::wrong_application,
+                      "wrong application: server runs '" + printable(options().application) + "', client '" +
+                          printable(hello->application) + "'",
+                      now);
+    }
+    if (hello->password != options().password) return reject(RejectCode::wrong_password, "wrong password", now);
+    RejectCode why = RejectCode::server_full;
+    const ClientId id = core_->admit(shared_from_this(), why);
+    if (id == 0) return reject(why, reject_text(why), now);
+    id_ = id;
+    send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version}); });
+    open(now);
+    core_->inbox.push(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
+}
+
+void ServerLink::on_packet(Packet packet, std::size_t bytes) {
+    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget());
+}
+
+void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePoint) {
+    if (id_ == 0) return;  // never joined: nothing to report
+    core_->left(id_);
+    core_->inbox.push(Event{EventKind::left, id_, {}, reason, detail});
+}
+
+void ServerLink::on_released(TimePoint) { core_->released(this); }
+
+// --- Listener ------------------------------------------------------------------------------------
+
+Listener::Listener(std::shared_ptr<ServoCore> core, std::unique_ptr<TcpAcceptor> acceptor)
+    : core_(std::move(core)), acceptor_(std::move(acceptor)) {}
+
+int Listener::descriptor() const {
+    return acceptor_ && resume_at_ == no_deadline ? static_cast<int>(acceptor_->getHandle()) : -1;
+}
+
+TimePoint Listener::service(TimePoint now) {
+    if (resume_at_ != no_deadline && now >= resume_at_) resume_at_ = no_deadline;
+    return resume_at_;
+}
+
+void Listener::ready(short, TimePoint now) {
+    while (acceptor_) {
+        auto socket = std::make_unique<TcpStream>();
+        const sf::Socket::Status status = acceptor_->accept(*socket);
+        if (status == sf::Socket::Done) {
+            core_->accept(std::move(socket), now);
+            continue;
+        }
+        // NotReady: nothing more to accept. Error: most likely no descriptor left; rest a
+        // little instead of spinning on a listener that stays readable.
+        if (status != sf::Socket::NotReady) resume_at_ = now + accept_backoff;
+        return;
+    }
+}
+
+// --- ServoCore -----------------------------------------------------------------------------------
+
+ServoCore::ServoCore(Reactor& r, const ServoOptions& o) : options(o), reactor(r), inbox(r) {}
+
+std::uint16_t ServoCore::listen(const std::string& host, std::uint16_t port) {
+    const sf::IpAddress address(host);
+    const std::string where = host + ":" + std::to_string(port);
+    if (address == sf::IpAddress::None && host != "255.255.255.255")
+        throw std::runtime_error("servo: cannot listen on " + where + " (not an address of this machine)");
+    auto acceptor = std::make_unique<TcpAcceptor>();
+    acceptor->setBlocking(false);
+    if (acceptor->listen(port, address) != sf::Socket::Done)
+        throw std::runtime_error("servo: cannot listen on " + where + " (" + error_text(last_error()) + ")");
+    const std::uint16_t bound = acceptor->getLocalPort();
+    auto listener = std::make_shared<Listener>(shared_from_this(), std::move(acceptor));
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        listeners_.push_back(listener);
+        if (first_port_ == 0) first_port_ = bound;
+    }
+    reactor.post([this, listener] {
+        if (shut_down_) listener->stop();
+        reactor.add(listener);
+    });
+    return bound;
+}
+
+void ServoCore::accept(std::unique_ptr<TcpStream> socket, TimePoint now) {
+    if (shut_down_ || pending_.size() >= options.max_pending) return;  // the socket closes here
+    auto link = std::make_shared<ServerLink>(shared_from_this(), std::move(socket), now);
+    pending_.insert(link.get());
+    reactor.add(link);
+}
+
+ClientId ServoCore::admit(const std::shared_ptr<ServerLink>& link, RejectCode& why) {
+    pending_.erase(link.get());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (clients_.size() >= options.max_clients) {
+        why = RejectCode::server_full;
+        return 0;
+    }
+    const ClientId id = next_id_++;
+    clients_.emplace(id, link);
+    return id;
+}
+
+void ServoCore::left(ClientId client) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    clients_.erase(client);
+}
+
+void ServoCore::released(ServerLink* link) { pending_.erase(link); }
+
+bool ServoCore::kick(ClientId client, const std::string& reason, TimePoint now) {
+    const auto link = find(client);
+    if (!link) return false;
+    link->end(CloseReason::kicked, reason, now);
+    return true;
+}
+
+void ServoCore::shutdown(TimePoint now) {
+    shut_down_ = true;
+    std::vector<std::shared_ptr<Listener>> listeners;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        listeners.swap(listeners_);
+    }
+    for (auto& listener : listeners) listener->stop();
+    for (auto& [id, link] : links()) link->end(CloseReason::server_shutdown, "server shutting down", now);
+    const std::set<ServerLink*> pending = pending_;
+    for (ServerLink* link : pending) link->end(CloseReason::server_shutdown, "server shutting down", now);
+}
+
+std::shared_ptr<ServerLink> ServoCore::find(ClientId client) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = clients_.find(client);
+    return it == clients_.end() ? nullptr : it->second;
+}
+
+std::vector<std::pair<ClientId, std::shared_ptr<ServerLink>>> ServoCore::links() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {clients_.begin(), clients_.end()};
+}
+
+std::uint16_t ServoCore::first_port() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return first_port_;
+}
+
+std::vector<ClientInfo> ServoCore::clients() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<ClientInfo> out;
+    out.reserve(clients_.size());
+    for (const auto& [id, link] : clients_) out.push_back(link->info(id));
+    return out;
+}
+
+}  // namespace sprocket::detail

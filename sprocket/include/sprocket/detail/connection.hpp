@@ -1,0 +1,104 @@
+#pragma once
+/// \file
+/// One framed TCP connection as the I/O thread runs it: non-blocking connect or an accepted
+/// socket, reads split into frames and decoded, batched writes resumed after partial sends,
+/// heartbeats, timeouts, the receive budget and a graceful close. The client and server
+/// handshakes are in subclasses (sprocket.cpp, servo.cpp). I/O thread only, except `outbox()`
+/// and the atomics.
+
+#include <sprocket/detail/inbox.hpp>
+#include <sprocket/detail/outbox.hpp>
+#include <sprocket/detail/reactor.hpp>
+#include <sprocket/detail/socket.hpp>
+#include <sprocket/frame.hpp>
+#include <sprocket/options.hpp>
+
+#include <SFML/Network/IpAddress.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace sprocket::detail {
+
+class Connection : public Pollable {
+public:
+    enum class Phase : std::uint8_t {
+        idle,        ///< no socket (before the first connect, or between reconnects)
+        connecting,  ///< TCP connect in progress
+        handshake,   ///< connected, hello/welcome not done yet
+        open,        ///< packets flow
+        closing,     ///< sending what is left, then the socket closes
+    };
+    /// How a close treats what is queued.
+    enum class Farewell : std::uint8_t {
+        drop,     ///< close now; queued bytes are dropped (the peer is gone or hostile)
+        flush,    ///< send what is queued (e.g. a reject), then close
+        goodbye,  ///< send what is queued and a goodbye frame with the reason, then close
+    };
+
+    explicit Connection(const ConnectionOptions& options);
+
+    TimePoint service(TimePoint now) override;
+    int descriptor() const override;
+    short interest() const override;
+    void ready(short readiness, TimePoint now) override;
+
+    /// Any thread.
+    Outbox& outbox() { return outbox_; }
+    std::chrono::microseconds rtt() const { return std::chrono::microseconds(rtt_us_.load()); }
+    Phase phase() const { return phase_; }
+
+protected:
+    /// Starts a non-blocking connect; a failure closes with `connect_failed` at once.
+    void start_connect(const sf::IpAddress& address, std::uint16_t port, TimePoint now);
+    /// Takes over an accepted socket; the handshake must finish by `handshake_timeout`.
+    void adopt(std::unique_ptr<TcpStream> socket, TimePoint now);
+    /// Handshake done: heartbeats start and the packet frames flow.
+    void open(TimePoint now);
+    /// Ends the connection once: `on_closed` runs now, the socket closes after the farewell.
+    void close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now);
+    /// Queues a frame built by the I/O thread (control frames); `front` puts it first.
+    template <class Build>
+    void send_control(Build&& build, bool front = false) {
+        outbox_.push_control(std::forward<Build>(build), front);
+    }
+    std::shared_ptr<ReceiveBudget> budget() const { return budget_; }
+    TcpStream* socket() const { return socket_.get(); }
+    const ConnectionOptions& options() const { return options_; }
+
+    /// The TCP connect finished (client: send the hello).
+    virtual void on_tcp_connected(TimePoint now) = 0;
+    /// A hello, welcome or reject during the handshake.
+    virtual void on_handshake(const FrameView& frame, TimePoint now) = 0;
+    /// A packet while open; `bytes` is its frame size.
+    virtual void on_packet(Packet packet, std::size_t bytes) = 0;
+    /// The connection ended (reported once, when the close begins).
+    virtual void on_closed(CloseReason reason, const std::string& detail, TimePoint now) = 0;
+    /// The socket is fully closed (phase back to idle).
+    virtual void on_released(TimePoint) {}
+
+private:
+    void read(TimePoint now);
+    void handle(const FrameView& frame, TimePoint now);
+    void flush(TimePoint now);
+    void release(TimePoint now);
+    bool reading() const;
+
+    ConnectionOptions options_;
+    Outbox outbox_;
+    std::shared_ptr<ReceiveBudget> budget_ = std::make_shared<ReceiveBudget>();
+    std::unique_ptr<TcpStream> socket_;
+    FrameDecoder decoder_;
+    Bytes writing_;            // taken from the outbox, being sent
+    std::size_t written_ = 0;  // bytes of writing_ already sent
+    Phase phase_ = Phase::idle;
+    bool write_shut_ = false;
+    TimePoint deadline_ = no_deadline;  // connect/handshake deadline, or end of linger
+    TimePoint last_heard_{};
+    TimePoint next_ping_ = no_deadline;
+    std::atomic<std::int64_t> rtt_us_{0};
+};
+
+}  // namespace sprocket::detail

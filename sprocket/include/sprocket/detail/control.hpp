@@ -1,0 +1,68 @@
+#pragma once
+/// \file
+/// The control frames of a connection — hello, welcome, reject, ping, pong, goodbye — built and
+/// parsed. Parsing never trusts its input: every length is checked against the body's size and
+/// a malformed body yields `std::nullopt`. The layouts are in docs/PROTOCOL.md, section 8.
+
+#include <sprocket/event.hpp>
+#include <sprocket/frame.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sprocket::detail {
+
+/// The first four bytes of every hello: "SPRK".
+inline constexpr std::uint8_t protocol_magic[4] = {'S', 'P', 'R', 'K'};
+/// The protocol version this build speaks. Both sides must speak the same one.
+inline constexpr std::uint16_t protocol_version = 1;
+/// Longest application name, password or reason text on the wire (longer ones are cut).
+inline constexpr std::size_t max_short_string = 255;
+
+/// Why a server refused a hello. The byte travels in the reject frame.
+enum class RejectCode : std::uint8_t {
+    server_full = 1,
+    wrong_password = 2,
+    version_mismatch = 3,
+    wrong_application = 4,
+    bad_hello = 5,
+};
+
+struct Hello {
+    std::uint16_t version = protocol_version;
+    std::string application;
+    std::string password;
+};
+struct Welcome {
+    ClientId client = 0;
+    std::uint16_t version = protocol_version;
+};
+struct Reject {
+    RejectCode code = RejectCode::bad_hello;
+    std::string text;
+};
+struct Goodbye {
+    CloseReason reason = CloseReason::closed;
+    std::string text;
+};
+
+// Appending whole frames (header included) to a byte buffer.
+void append_hello(Bytes& out, const Hello& hello);
+void append_welcome(Bytes& out, const Welcome& welcome);
+void append_reject(Bytes& out, const Reject& reject);
+void append_ping(Bytes& out, FrameKind kind, std::uint64_t stamp);  ///< kind: ping or pong
+void append_goodbye(Bytes& out, const Goodbye& goodbye);
+
+// Parsing frame bodies. A hello whose magic is wrong is `nullopt` too.
+std::optional<Hello> parse_hello(const FrameView& frame);
+std::optional<Welcome> parse_welcome(const FrameView& frame);
+std::optional<Reject> parse_reject(const FrameView& frame);
+std::optional<std::uint64_t> parse_ping(const FrameView& frame);
+std::optional<Goodbye> parse_goodbye(const FrameView& frame);
+
+/// Wire text made printable: control characters and bytes >= 0x7f become '?'.
+std::string printable(std::string text);
+
+}  // namespace sprocket::detail

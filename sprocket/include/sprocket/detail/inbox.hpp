@@ -1,0 +1,86 @@
+#pragma once
+/// \file
+/// An endpoint's inbound queue: events pushed by the I/O thread, taken by the game's thread.
+/// Each connection has a receive budget; when its packets waiting here exceed it, the I/O
+/// thread stops reading that connection until the game takes them.
+
+#include <sprocket/detail/reactor.hpp>
+#include <sprocket/event.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace sprocket::detail {
+
+/// Bytes of one connection's packets waiting in an inbox.
+struct ReceiveBudget {
+    std::atomic<std::size_t> queued{0};
+    std::atomic<bool> paused{false};  ///< set by the I/O thread when it stopped reading
+};
+
+class Inbox {
+public:
+    explicit Inbox(Reactor& reactor) : reactor_(reactor) {}
+
+    /// I/O thread: appends an event; `bytes` is charged to `budget` (may be null) until taken.
+    void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr);
+
+    /// Takes, in order, every event for which `select(event)` is true; the rest stay.
+    template <class Select>
+    std::vector<Event> take(Select&& select) {
+        std::vector<Event> out;
+        bool resume = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto keep = items_.begin();
+            for (auto it = items_.begin(); it != items_.end(); ++it) {
+                if (select(it->event)) {
+                    resume |= release(*it);
+                    out.push_back(std::move(it->event));
+                } else {
+                    if (keep != it) *keep = std::move(*it);
+                    ++keep;
+                }
+            }
+            items_.erase(keep, items_.end());
+        }
+        if (resume) reactor_.wake();
+        return out;
+    }
+
+    /// Waits up to `timeout` until `ready(event)` holds for a queued event, or `done()` holds
+    /// (checked under the lock after every push). True if an event is ready.
+    template <class Ready, class Done>
+    bool wait(std::chrono::milliseconds timeout, Ready&& ready, Done&& done) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        auto found = [&] { return std::any_of(items_.begin(), items_.end(), [&](const Item& i) { return ready(i.event); }); };
+        cv_.wait_for(lock, timeout, [&] { return found() || done(); });
+        return found();
+    }
+
+    /// Wakes waiters to re-check their `done` condition (e.g. the connection closed for good).
+    void notify();
+
+private:
+    struct Item {
+        Event event;
+        std::size_t bytes = 0;
+        std::shared_ptr<ReceiveBudget> budget;
+    };
+    // Returns the item's bytes to its budget; true when the I/O thread should resume reading.
+    static bool release(Item& item);
+
+    Reactor& reactor_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<Item> items_;
+};
+
+}  // namespace sprocket::detail

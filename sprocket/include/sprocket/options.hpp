@@ -1,0 +1,42 @@
+#pragma once
+/// \file
+/// The limits and timers every connection has, on both sides. `SprocketOptions` (sprocket.hpp)
+/// and `ServoOptions` (servo.hpp) extend these.
+
+#include <sprocket/event.hpp>
+#include <sprocket/frame.hpp>
+
+#include <cstddef>
+#include <string>
+
+namespace sprocket {
+
+/// Connection settings shared by clients and servers. Defaults suit a game on a LAN or the
+/// internet; tests shrink the timers.
+struct ConnectionOptions {
+    /// Both ends must use the same name, or the handshake is rejected ("wrong application").
+    std::string application = "sprocket";
+    /// Client: the password to present. Server: the password to require ("" = none).
+    std::string password;
+    /// How often each side sends a heartbeat (it also measures the round-trip time).
+    Millis heartbeat_interval{1000};
+    /// A peer that sends nothing at all for this long is dropped with `CloseReason::timeout`.
+    Millis timeout{5000};
+    /// Client: TCP connect plus handshake. Server: a new connection must complete its
+    /// handshake within this, or it is dropped.
+    Millis handshake_timeout{5000};
+    /// After a close, how long queued bytes and the goodbye may take to leave. Past it the
+    /// socket is closed anyway. Destroying the last endpoint of a process waits at most this.
+    Millis linger{500};
+    /// The largest frame accepted from the peer; a bigger one closes the connection with
+    /// `protocol_error`. `send` refuses to send a packet bigger than this (std::length_error).
+    std::size_t max_frame_size = std::size_t{1} << 20;  // bytes
+    /// Bytes queued for the peer and not yet taken by the kernel. Past it the connection is
+    /// closed with `CloseReason::queue_overflow` ("send queue overflow") instead of growing.
+    std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
+    /// Bytes of received packets waiting for `get()`. Past it, reading from that peer pauses
+    /// (TCP then slows the peer down) until the game drains its packets.
+    std::size_t max_receive_queue = std::size_t{4} << 20;  // bytes
+};
+
+}  // namespace sprocket

@@ -1,0 +1,126 @@
+#pragma once
+/// \file
+/// `Sprocket`: a client that connects to a `Servo` in the background and never blocks the game.
+
+#include <sprocket/event.hpp>
+#include <sprocket/options.hpp>
+#include <sprocket/packet.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sprocket {
+
+namespace detail {
+class ClientCore;
+class Reactor;
+}
+
+/// Client settings: the shared connection settings plus automatic reconnection.
+struct SprocketOptions : ConnectionOptions {
+    /// Reconnect after a connection is lost (not after `close()`, a kick or a rejection).
+    bool reconnect = false;
+    /// First delay before reconnecting; doubles after each failed attempt up to the maximum.
+    Millis reconnect_delay{250};
+    Millis reconnect_max_delay{5000};
+    /// Give up after this many attempts in a row (0 = never give up).
+    int reconnect_attempts = 0;
+};
+
+/// Where a connection stands.
+enum class State : std::uint8_t {
+    connecting,    ///< TCP connect and handshake in progress (also between reconnect attempts)
+    connected,     ///< welcomed by the server
+    disconnected,  ///< for good: see `Status::reason`
+};
+const char* to_string(State state) noexcept;
+std::ostream& operator<<(std::ostream& os, State state);
+
+/// A snapshot of a connection: gruv-socks' read status, as a value.
+struct Status {
+    State state = State::connecting;
+    CloseReason reason = CloseReason::none;  ///< why it is disconnected (or why the last try failed)
+    std::string detail;                      ///< e.g. "wrong password", "connection refused"
+};
+std::ostream& operator<<(std::ostream& os, const Status& status);
+
+/// A client. Connects in the background; every method returns at once (except `wait` and
+/// `get(timeout)`, which wait at most their timeout) and can be called from any thread.
+///
+/// Connection problems never throw: they show up as `disconnected` events and in `status()`.
+/// Exceptions are only for programming errors, and are documented on each method.
+class Sprocket {
+public:
+    /// Starts connecting to `host:port` (a numeric address or a name; a name is resolved here,
+    /// on the calling thread). Packets sent before the connection is up are queued and go out
+    /// right after the handshake.
+    Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options = {});
+    /// Says goodbye (`CloseReason::closed`) after what is queued, then closes. Returns at once;
+    /// the bytes leave in the background (at most `linger`).
+    ~Sprocket();
+    Sprocket(Sprocket&&) noexcept;
+    Sprocket& operator=(Sprocket&&) noexcept;
+    Sprocket(const Sprocket&) = delete;
+    Sprocket& operator=(const Sprocket&) = delete;
+
+    /// Queues a packet for the server; the packet is encoded here, on the calling thread.
+    /// Returns false, and sends nothing, when the connection is closed for good or the send
+    /// queue is full (which also closes the connection with `queue_overflow`).
+    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`.
+    bool send(const Packet& packet);
+    /// `send({{"x", 1}, {"y", 2}})`.
+    bool send(std::initializer_list<Map::Entry> entries) { return send(Packet(entries)); }
+
+    /// Every packet received since the last call, oldest first. Never blocks. Connection events
+    /// on the way run their callbacks (see `on`) and update `status()`.
+    std::vector<Packet> get();
+    /// Only the packets of one channel; the other channels stay queued.
+    std::vector<Packet> get(std::string_view channel);
+    /// Waits up to `timeout` until a packet has arrived (or the connection is closed for good),
+    /// then returns like `get()`. For scripts and tests; a game loop uses `get()`.
+    std::vector<Packet> get(Millis timeout);
+    /// The newest packet of `channel`; older ones of that channel are dropped. Empty when none
+    /// arrived since the last call.
+    std::optional<Packet> latest(std::string_view channel);
+    /// Everything since the last call — packets and connection events — in order.
+    std::vector<Event> poll();
+    /// Waits up to `timeout` until something (a packet or an event) is ready. True if so.
+    bool wait(Millis timeout);
+
+    /// Calls `callback` for every event of `kind` (connected, disconnected, reconnecting) on
+    /// the thread that calls get()/poll(), never on the I/O thread. Replaces an earlier one.
+    /// Throws std::invalid_argument for `EventKind::packet` and the server-side kinds.
+    void on(EventKind kind, std::function<void(const Event&)> callback);
+
+    /// Where the connection stands now (live, not as of the last get()).
+    Status status() const;
+    bool connected() const { return status().state == State::connected; }
+    /// Our id on the server; 0 until welcomed.
+    ClientId id() const;
+    /// Smoothed round-trip time measured by heartbeats; zero until the first one returns.
+    std::chrono::microseconds rtt() const;
+
+    /// Says goodbye and closes now; no reconnect. Later sends return false.
+    void close();
+
+private:
+    detail::ClientCore& core() const;  // throws std::logic_error after a move
+
+    std::shared_ptr<detail::Reactor> reactor_;  // declared first: released last
+    std::shared_ptr<detail::ClientCore> core_;
+};
+
+}  // namespace sprocket
+
+/// \code
+/// sprocket::Sprocket client("127.0.0.1", 4242);
+/// while (running) {
+///     for (sprocket::Packet& p : client.get()) world.apply(p);
+///     client.send({{"x", player.x}, {"y", player.y}});
+/// }
+/// \endcode

@@ -1,0 +1,124 @@
+#include "client_core.hpp"
+
+#include <sprocket/detail/control.hpp>
+
+#include <algorithm>
+
+namespace sprocket::detail {
+
+ClientCore::ClientCore(Reactor& reactor, const std::string& host, std::uint16_t port,
+                       const SprocketOptions& options)
+    : Connection(options), inbox(reactor), options_(options), host_(host), address_(host), port_(port) {}
+
+void ClientCore::start(TimePoint now) {
+    started_ = true;
+    if (address_ == sf::IpAddress::None) {
+        const std::string why = "cannot resolve host '" + host_ + "'";
+        set_status(State::disconnected, CloseReason::connect_failed, why);
+        inbox.push(Event{EventKind::disconnected, 0, {}, CloseReason::connect_failed, why});
+        shut_down_ = true;
+        return;
+    }
+    start_connect(address_, port_, now);
+}
+
+void ClientCore::shutdown(TimePoint now) {
+    shut_down_ = true;
+    reconnect_at_ = no_deadline;
+    if (phase() == Phase::idle) {
+        outbox().reset(false);
+        if (status().state != State::disconnected) {
+            set_status(State::disconnected, CloseReason::closed, "closed by this side");
+            inbox.push(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
+        }
+        return;
+    }
+    close(CloseReason::closed, "", Farewell::goodbye, now);
+}
+
+TimePoint ClientCore::service(TimePoint now) {
+    if (phase() == Phase::idle && reconnect_at_ != no_deadline) {
+        if (now < reconnect_at_) return reconnect_at_;
+        reconnect_at_ = no_deadline;
+        start_connect(address_, port_, now);
+    }
+    return Connection::service(now);
+}
+
+bool ClientCore::finished() const {
+    return started_ && phase() == Phase::idle && reconnect_at_ == no_deadline;
+}
+
+Status ClientCore::status() const {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    return status_;
+}
+
+void ClientCore::set_status(State state, CloseReason reason, std::string detail) {
+    {
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        status_ = Status{state, reason, std::move(detail)};
+    }
+    inbox.notify();
+}
+
+void ClientCore::on_tcp_connected(TimePoint) {
+    // The hello goes ahead of any packet sent while connecting; those follow at once.
+    send_control([&](Bytes& out) { append_hello(out, Hello{protocol_version, options_.application, options_.password}); },
+                 true);
+}
+
+void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
+    if (frame.kind == static_cast<std::uint8_t>(FrameKind::welcome)) {
+        const auto welcome = parse_welcome(frame);
+        if (!welcome) {
+            close(CloseReason::protocol_error, "malformed welcome", Farewell::goodbye, now);
+            return;
+        }
+        id_.store(welcome->client);
+        failures_ = 0;
+        open(now);
+        set_status(State::connected, CloseReason::none, "");
+        inbox.push(Event{EventKind::connected, welcome->client, {}, CloseReason::none, ""});
+        return;
+    }
+    if (frame.kind == static_cast<std::uint8_t>(FrameKind::reject)) {
+        const auto reject = parse_reject(frame);
+        close(CloseReason::rejected, reject ? reject->text : std::string("malformed reject"), Farewell::drop, now);
+        return;
+    }
+    close(CloseReason::protocol_error, "unexpected frame during the handshake", Farewell::goodbye, now);
+}
+
+void ClientCore::on_packet(Packet packet, std::size_t bytes) {
+    inbox.push(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes, budget());
+}
+
+bool ClientCore::should_reconnect(CloseReason reason) const {
+    if (!options_.reconnect || shut_down_) return false;
+    if (reason == CloseReason::closed || reason == CloseReason::kicked || reason == CloseReason::rejected) return false;
+    return options_.reconnect_attempts == 0 || failures_ < options_.reconnect_attempts;
+}
+
+void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePoint now) {
+    const ClientId me = id();
+    const bool again = should_reconnect(reason);
+    set_status(again ? State::connecting : State::disconnected, reason, detail);
+    inbox.push(Event{EventKind::disconnected, me, {}, reason, detail});
+    if (!again) return;
+    // Exponential backoff: delay, 2 x delay, 4 x delay, ... up to the maximum.
+    Millis delay = options_.reconnect_delay;
+    for (int i = 0; i < failures_ && delay < options_.reconnect_max_delay; ++i) delay *= 2;
+    delay = std::min(delay, options_.reconnect_max_delay);
+    ++failures_;
+    reconnect_at_ = now + delay;
+    inbox.push(Event{EventKind::reconnecting, me, {}, reason,
+                     "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms"});
+}
+
+void ClientCore::on_released(TimePoint) {
+    // Packets sent while waiting to reconnect go out after the next handshake.
+    if (reconnect_at_ != no_deadline) outbox().reset(true);
+}
+
+}  // namespace sprocket::detail

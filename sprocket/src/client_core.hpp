@@ -1,0 +1,57 @@
+#pragma once
+// The client side of a connection: hello, welcome or reject, status, events, reconnects.
+// Shared by a `Sprocket` (any thread) and the I/O thread, which owns it while it runs.
+
+#include <sprocket/detail/callbacks.hpp>
+#include <sprocket/detail/connection.hpp>
+#include <sprocket/sprocket.hpp>
+
+#include <mutex>
+
+namespace sprocket::detail {
+
+class ClientCore : public Connection {
+public:
+    ClientCore(Reactor& reactor, const std::string& host, std::uint16_t port, const SprocketOptions& options);
+
+    // I/O thread.
+    void start(TimePoint now);
+    /// Close for good with a goodbye (`close()` or the Sprocket's destructor).
+    void shutdown(TimePoint now);
+    TimePoint service(TimePoint now) override;
+    bool finished() const override;
+
+    // Any thread.
+    Status status() const;
+    ClientId id() const { return id_.load(); }
+    /// True when no more packets can arrive (disconnected, no reconnect pending).
+    bool over() const { return status().state == State::disconnected; }
+
+    Inbox inbox;
+    Callbacks callbacks;
+
+protected:
+    void on_tcp_connected(TimePoint now) override;
+    void on_handshake(const FrameView& frame, TimePoint now) override;
+    void on_packet(Packet packet, std::size_t bytes) override;
+    void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
+    void on_released(TimePoint now) override;
+
+private:
+    void set_status(State state, CloseReason reason, std::string detail);
+    bool should_reconnect(CloseReason reason) const;
+
+    SprocketOptions options_;
+    std::string host_;
+    sf::IpAddress address_;
+    std::uint16_t port_;
+    std::atomic<ClientId> id_{0};
+    mutable std::mutex status_mutex_;
+    Status status_;  // guarded by status_mutex_
+    bool shut_down_ = false;
+    bool started_ = false;
+    TimePoint reconnect_at_ = no_deadline;
+    int failures_ = 0;  // connection attempts in a row that did not reach "connected"
+};
+
+}  // namespace sprocket::detail

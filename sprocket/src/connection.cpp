@@ -1,0 +1,309 @@
+#include <sprocket/detail/connection.hpp>
+
+#include <sprocket/codec.hpp>
+#include <sprocket/detail/control.hpp>
+
+#include <algorithm>
+
+namespace sprocket::detail {
+namespace {
+
+// Reads go straight into the frame decoder, at least this much at a time (many small frames
+// arrive in one call) and at most the second (a big frame is buffered as its bytes arrive).
+constexpr std::size_t min_read = std::size_t{64} << 10;   // bytes
+constexpr std::size_t max_read = std::size_t{1} << 20;    // bytes
+// One connection's turn on the I/O thread reads at most this much, so others are served too.
+constexpr std::size_t read_turn = std::size_t{4} << 20;   // bytes
+
+std::uint64_t stamp(TimePoint t) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+std::string ms(Millis d) { return std::to_string(d.count()) + " ms"; }
+
+}  // namespace
+
+Connection::Connection(const ConnectionOptions& options)
+    : options_(options),
+      outbox_(options.max_send_queue, options.max_frame_size),
+      decoder_(std::min(options.max_frame_size, max_frame_size_limit)) {}
+
+int Connection::descriptor() const {
+    return socket_ && phase_ != Phase::idle ? static_cast<int>(socket_->getHandle()) : -1;
+}
+
+bool Connection::reading() const {
+    return (phase_ == Phase::handshake || phase_ == Phase::open) && !budget_->paused.load();
+}
+
+short Connection::interest() const {
+    short want = 0;
+    if (phase_ == Phase::connecting) return writable;
+    if (reading() || (phase_ == Phase::closing && write_shut_)) want |= readable;
+    if (written_ < writing_.size()) want |= writable;
+    return want;
+}
+
+void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port, TimePoint now) {
+    socket_ = std::make_unique<TcpStream>();
+    socket_->setBlocking(false);
+    decoder_ = FrameDecoder(decoder_.max_frame_size());
+    writing_.clear();
+    written_ = 0;
+    write_shut_ = false;
+    deadline_ = now + options_.handshake_timeout;
+    phase_ = Phase::connecting;
+    // SFML's connect with a zero timeout is a plain non-blocking connect(2): no select().
+    const sf::Socket::Status status = socket_->connect(address, port);
+    const int error = last_error();
+    if (status == sf::Socket::Done) {
+        phase_ = Phase::handshake;
+        on_tcp_connected(now);
+    } else if (status != sf::Socket::NotReady) {
+        const std::string why = socket_->getHandle() == sf::SocketHandle(-1)
+                                    ? "no free socket descriptor (" + error_text(error) + ")"
+                                    : error_text(error);
+        close(CloseReason::connect_failed, why, Farewell::drop, now);
+    }
+}
+
+void Connection::adopt(std::unique_ptr<TcpStream> socket, TimePoint now) {
+    socket_ = std::move(socket);
+    socket_->setBlocking(false);
+    phase_ = Phase::handshake;
+    deadline_ = now + options_.handshake_timeout;
+    last_heard_ = now;
+}
+
+void Connection::open(TimePoint now) {
+    phase_ = Phase::open;
+    deadline_ = no_deadline;
+    last_heard_ = now;
+    next_ping_ = now + options_.heartbeat_interval;
+}
+
+void Connection::close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now) {
+    if (phase_ == Phase::closing || phase_ == Phase::idle) return;
+    const bool had_socket = phase_ != Phase::connecting;
+    phase_ = Phase::closing;
+    next_ping_ = no_deadline;
+    budget_->paused.store(false);
+    outbox_.stop_accepting();
+    if (farewell == Farewell::goodbye && had_socket) {
+        send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
+    }
+    on_closed(reason, detail, now);
+    if (farewell == Farewell::drop || !had_socket) {
+        release(now);
+        return;
+    }
+    deadline_ = now + options_.linger;
+    flush(now);
+}
+
+void Connection::release(TimePoint now) {
+    if (socket_) socket_->disconnect();
+    socket_.reset();
+    phase_ = Phase::idle;
+    deadline_ = no_deadline;
+    writing_.clear();
+    written_ = 0;
+    outbox_.reset(false);
+    on_released(now);
+}
+
+TimePoint Connection::service(TimePoint now) {
+    switch (phase_) {
+    case Phase::idle:
+        return no_deadline;
+    case Phase::connecting:
+    case Phase::handshake:
+        if (now >= deadline_) {
+            close(phase_ == Phase::connecting ? CloseReason::connect_failed : CloseReason::timeout,
+                  "no handshake within " + ms(options_.handshake_timeout), Farewell::drop, now);
+            return no_deadline;
+        }
+        if (phase_ == Phase::handshake) flush(now);
+        return deadline_;
+    case Phase::open:
+        if (budget_->paused.load()) {
+            // The game has not taken its packets: resume once it has; the silence is ours.
+            if (budget_->queued.load() <= options_.max_receive_queue) budget_->paused.store(false);
+            last_heard_ = now;
+        }
+        if (outbox_.overflowed()) {
+            close(CloseReason::queue_overflow,
+                  "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent",
+                  Farewell::drop, now);
+            return no_deadline;
+        }
+        if (now - last_heard_ >= options_.timeout) {
+            close(CloseReason::timeout, "nothing heard for " + ms(options_.timeout), Farewell::goodbye, now);
+            return deadline_;
+        }
+        if (now >= next_ping_) {
+            send_control([&](Bytes& out) { append_ping(out, FrameKind::ping, stamp(now)); });
+            next_ping_ = now + options_.heartbeat_interval;
+        }
+        flush(now);
+        if (phase_ != Phase::open) return deadline_;
+        return std::min(next_ping_, last_heard_ + options_.timeout);
+    case Phase::closing:
+        if (now >= deadline_) {
+            release(now);
+            return no_deadline;
+        }
+        flush(now);
+        return deadline_;
+    }
+    return no_deadline;
+}
+
+void Connection::ready(short readiness, TimePoint now) {
+    if (phase_ == Phase::connecting) {
+        const int error = take_socket_error(static_cast<int>(socket_->getHandle()));
+        if (error != 0) {
+            close(CloseReason::connect_failed, error_text(error), Farewell::drop, now);
+            return;
+        }
+        phase_ = Phase::handshake;
+        last_heard_ = now;
+        on_tcp_connected(now);
+        flush(now);
+        return;
+    }
+    if (readiness & writable) flush(now);
+    if ((readiness & (readable | hangup | failed)) && phase_ != Phase::idle) read(now);
+}
+
+void Connection::read(TimePoint now) {
+    std::size_t turn = 0;
+    while (socket_ && turn < read_turn) {
+        const bool discard = phase_ == Phase::closing;
+        if (!discard && !reading()) return;
+        const std::size_t want = std::clamp(decoder_.needed(), min_read, max_read);
+        std::uint8_t* into = decoder_.prepare(want);
+        std::size_t got = 0;
+        const sf::Socket::Status status = socket_->receive(into, want, got);
+        const int error = last_error();
+        decoder_.commit(discard ? 0 : got);
+        if (status == sf::Socket::NotReady) return;
+        if (status != sf::Socket::Done) {
+            if (discard) {
+                release(now);
+            } else {
+                close(CloseReason::closed_by_peer,
+                      status == sf::Socket::Disconnected ? "connection closed" : error_text(error),
+                      Farewell::drop, now);
+            }
+            return;
+        }
+        turn += got;
+        if (discard) continue;
+        last_heard_ = now;
+        FrameView frame;
+        FrameStatus next;
+        while (reading() && (next = decoder_.next(frame)) == FrameStatus::ready) handle(frame, now);
+        if (decoder_.failed()) {
+            close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
+            return;
+        }
+        if (budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
+        if (got < want) return;  // the socket is drained for now
+    }
+}
+
+void Connection::handle(const FrameView& frame, TimePoint now) {
+    const auto kind = static_cast<FrameKind>(frame.kind);
+    switch (kind) {
+    case FrameKind::packet: {
+        if (phase_ != Phase::open) {
+            close(CloseReason::protocol_error, "packet before the handshake", Farewell::goodbye, now);
+            return;
+        }
+        DecodeResult result = decode(frame.body, frame.size);
+        if (!result) {
+            close(CloseReason::protocol_error, "bad packet: " + result.error().message, Farewell::goodbye, now);
+            return;
+        }
+        on_packet(std::move(result).packet(), frame.size + frame_header_size);
+        return;
+    }
+    case FrameKind::hello:
+    case FrameKind::welcome:
+    case FrameKind::reject:
+        if (phase_ != Phase::handshake) {
+            close(CloseReason::protocol_error, "handshake frame after the handshake", Farewell::goodbye, now);
+            return;
+        }
+        on_handshake(frame, now);
+        return;
+    case FrameKind::ping:
+    case FrameKind::pong: {
+        const auto stamped = parse_ping(frame);
+        if (!stamped) {
+            close(CloseReason::protocol_error, "malformed heartbeat", Farewell::goodbye, now);
+            return;
+        }
+        if (kind == FrameKind::ping) {
+            send_control([&](Bytes& out) { append_ping(out, FrameKind::pong, *stamped); });
+            return;
+        }
+        const std::uint64_t sent = *stamped;
+        const std::uint64_t at = stamp(now);
+        if (sent > at) return;  // not one of ours
+        const auto sample = static_cast<std::int64_t>(at - sent);
+        const std::int64_t old = rtt_us_.load();
+        rtt_us_.store(old == 0 ? sample : old + (sample - old) / 8);  // smoothed like TCP's SRTT
+        return;
+    }
+    case FrameKind::goodbye: {
+        const auto goodbye = parse_goodbye(frame);
+        if (!goodbye) {
+            close(CloseReason::protocol_error, "malformed goodbye", Farewell::drop, now);
+            return;
+        }
+        const CloseReason reason =
+            goodbye->reason == CloseReason::closed ? CloseReason::closed_by_peer : goodbye->reason;
+        close(reason, goodbye->text.empty() ? std::string("goodbye from peer") : goodbye->text, Farewell::drop, now);
+        return;
+    }
+    }
+    close(CloseReason::protocol_error, "unknown frame kind " + std::to_string(frame.kind), Farewell::goodbye, now);
+}
+
+void Connection::flush(TimePoint now) {
+    if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
+    for (;;) {
+        if (written_ == writing_.size()) {
+            writing_.clear();
+            written_ = 0;
+            if (outbox_.has_data()) outbox_.take(writing_);
+            if (writing_.empty()) break;
+        }
+        std::size_t sent = 0;
+        const sf::Socket::Status status =
+            socket_->send(writing_.data() + written_, writing_.size() - written_, sent);
+        const int error = last_error();
+        written_ += sent;
+        if (sent > 0) outbox_.sent(sent);
+        if (status == sf::Socket::Done) continue;
+        if (status == sf::Socket::Partial || status == sf::Socket::NotReady) return;  // wait for writable
+        if (phase_ == Phase::closing) {
+            release(now);
+        } else {
+            close(CloseReason::closed_by_peer,
+                  status == sf::Socket::Disconnected ? "connection closed" : error_text(error),
+                  Farewell::drop, now);
+        }
+        return;
+    }
+    // Everything is out. A closing connection now half-closes and waits for the peer's end.
+    if (phase_ == Phase::closing && !write_shut_) {
+        shutdown_write(static_cast<int>(socket_->getHandle()));
+        write_shut_ = true;
+    }
+}
+
+}  // namespace sprocket::detail

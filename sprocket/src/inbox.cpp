@@ -1,0 +1,25 @@
+#include <sprocket/detail/inbox.hpp>
+
+namespace sprocket::detail {
+
+void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget) {
+    if (budget) budget->queued += bytes;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        items_.push_back(Item{std::move(event), bytes, std::move(budget)});
+    }
+    cv_.notify_all();
+}
+
+void Inbox::notify() {
+    { std::lock_guard<std::mutex> lock(mutex_); }  // a waiter is either asleep or will see the change
+    cv_.notify_all();
+}
+
+bool Inbox::release(Item& item) {
+    if (!item.budget) return false;
+    item.budget->queued -= item.bytes;
+    return item.budget->paused.load();
+}
+
+}  // namespace sprocket::detail

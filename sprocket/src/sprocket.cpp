@@ -1,0 +1,112 @@
+#include <sprocket/sprocket.hpp>
+
+#include "client_core.hpp"
+
+#include <stdexcept>
+
+namespace sprocket {
+namespace {
+
+using detail::ClientCore;
+
+bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
+
+// Splits drained events: packets are returned, the others run their callbacks.
+std::vector<Packet> packets_of(std::vector<Event>& events, const detail::Callbacks& callbacks) {
+    std::vector<Packet> packets;
+    packets.reserve(events.size());
+    for (Event& e : events) {
+        if (is_packet(e)) packets.push_back(std::move(e.packet));
+        else callbacks.dispatch(e);
+    }
+    return packets;
+}
+
+}  // namespace
+
+Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options)
+    : reactor_(detail::Reactor::acquire()),
+      core_(std::make_shared<ClientCore>(*reactor_, host, port, options)) {
+    reactor_->post([reactor = reactor_.get(), core = core_] {
+        reactor->add(core);
+        core->start(detail::SteadyClock::now());
+    });
+}
+
+Sprocket::~Sprocket() {
+    if (core_) reactor_->post([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+}
+
+Sprocket::Sprocket(Sprocket&&) noexcept = default;
+
+Sprocket& Sprocket::operator=(Sprocket&& other) noexcept {
+    if (this != &other) {
+        Sprocket gone(std::move(*this));
+        reactor_ = std::move(other.reactor_);
+        core_ = std::move(other.core_);
+    }
+    return *this;
+}
+
+detail::ClientCore& Sprocket::core() const {
+    if (!core_) throw std::logic_error("sprocket: use of a moved-from Sprocket");
+    return *core_;
+}
+
+bool Sprocket::send(const Packet& packet) {
+    const auto result = core().outbox().push_packet(packet);
+    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    return result == detail::Outbox::Push::queued;
+}
+
+std::vector<Packet> Sprocket::get() {
+    auto events = core().inbox.take([](const Event&) { return true; });
+    return packets_of(events, core_->callbacks);
+}
+
+std::vector<Packet> Sprocket::get(std::string_view channel) {
+    auto events = core().inbox.take([&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; });
+    return packets_of(events, core_->callbacks);
+}
+
+std::vector<Packet> Sprocket::get(Millis timeout) {
+    ClientCore& core = this->core();
+    core.inbox.wait(timeout, is_packet, [&] { return core.over(); });
+    return get();
+}
+
+std::optional<Packet> Sprocket::latest(std::string_view channel) {
+    auto packets = get(channel);
+    if (packets.empty()) return std::nullopt;
+    return std::move(packets.back());
+}
+
+std::vector<Event> Sprocket::poll() {
+    auto events = core().inbox.take([](const Event&) { return true; });
+    for (const Event& e : events) {
+        if (!is_packet(e)) core_->callbacks.dispatch(e);
+    }
+    return events;
+}
+
+bool Sprocket::wait(Millis timeout) {
+    return core().inbox.wait(timeout, [](const Event&) { return true; }, [] { return false; });
+}
+
+void Sprocket::on(EventKind kind, std::function<void(const Event&)> callback) {
+    core().callbacks.set(kind, std::move(callback),
+                         {EventKind::connected, EventKind::disconnected, EventKind::reconnecting}, "Sprocket");
+}
+
+Status Sprocket::status() const { return core().status(); }
+
+ClientId Sprocket::id() const { return core().id(); }
+
+std::chrono::microseconds Sprocket::rtt() const { return core().rtt(); }
+
+void Sprocket::close() {
+    core();
+    reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+}
+
+}  // namespace sprocket

@@ -1,0 +1,111 @@
+#pragma once
+// Test helpers for real sockets on 127.0.0.1: every wait has a deadline and wakes on events
+// (an endpoint's wait() blocks on its inbox), never on a fixed sleep.
+#include <sprocket/servo.hpp>
+#include <sprocket/sprocket.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace nettest {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+/// Generous: a noisy 2-core machine running sanitizers must never hit it when things work.
+inline constexpr std::chrono::milliseconds patience = 10s;
+
+/// Options for tests: short timers so timeouts are reached quickly.
+inline sprocket::SprocketOptions quick_client() {
+    sprocket::SprocketOptions o;
+    o.heartbeat_interval = 50ms;
+    o.timeout = 2s;
+    o.handshake_timeout = 5s;
+    return o;
+}
+inline sprocket::ServoOptions quick_server() {
+    sprocket::ServoOptions o;
+    o.heartbeat_interval = 50ms;
+    o.timeout = 2s;
+    o.handshake_timeout = 5s;
+    return o;
+}
+
+/// Drains `endpoint`'s events into `seen` until `done(seen)` holds or the deadline passes.
+template <class Endpoint>
+bool pump_until(Endpoint& endpoint, std::vector<sprocket::Event>& seen,
+                const std::function<bool(const std::vector<sprocket::Event>&)>& done,
+                std::chrono::milliseconds limit = patience) {
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+        for (auto& e : endpoint.poll()) seen.push_back(std::move(e));
+        if (done(seen)) return true;
+        const auto now = Clock::now();
+        if (now >= deadline) return false;
+        endpoint.wait(std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+    }
+}
+
+/// Drains events until one of `kind` arrives; returns it (kind `packet` with an empty packet
+/// and a detail of "none" when the deadline passed). Events before it are dropped.
+template <class Endpoint>
+sprocket::Event next_event(Endpoint& endpoint, sprocket::EventKind kind, std::chrono::milliseconds limit = patience) {
+    std::vector<sprocket::Event> seen;
+    const bool found = pump_until(endpoint, seen, [&](const auto& s) {
+        for (const auto& e : s) if (e.kind == kind) return true;
+        return false;
+    }, limit);
+    if (found) {
+        for (auto& e : seen) if (e.kind == kind) return e;
+    }
+    sprocket::Event none;
+    none.detail = "none";
+    return none;
+}
+
+/// Waits until the client is connected (draining its events).
+inline bool connect(sprocket::Sprocket& client) {
+    std::vector<sprocket::Event> seen;
+    return pump_until(client, seen, [&](const auto&) { return client.connected(); });
+}
+
+/// Waits until the server lists `n` clients (draining its events into `seen`, if given).
+inline bool until_clients(sprocket::Servo& server, std::size_t n, std::vector<sprocket::Event>* seen = nullptr) {
+    std::vector<sprocket::Event> local;
+    return pump_until(server, seen ? *seen : local, [&](const auto&) { return server.clients().size() == n; });
+}
+
+/// Collects at least `n` packets from a client.
+inline std::vector<sprocket::Packet> receive(sprocket::Sprocket& client, std::size_t n,
+                                             std::chrono::milliseconds limit = patience) {
+    std::vector<sprocket::Packet> got;
+    const auto deadline = Clock::now() + limit;
+    while (got.size() < n) {
+        const auto now = Clock::now();
+        if (now >= deadline) break;
+        for (auto& p : client.get(std::chrono::ceil<std::chrono::milliseconds>(deadline - now))) got.push_back(std::move(p));
+        if (client.status().state == sprocket::State::disconnected) {
+            for (auto& p : client.get()) got.push_back(std::move(p));
+            break;
+        }
+    }
+    return got;
+}
+
+/// Collects at least `n` messages on a server.
+inline std::vector<sprocket::Message> receive(sprocket::Servo& server, std::size_t n,
+                                              std::chrono::milliseconds limit = patience) {
+    std::vector<sprocket::Message> got;
+    const auto deadline = Clock::now() + limit;
+    while (got.size() < n) {
+        const auto now = Clock::now();
+        if (now >= deadline) break;
+        for (auto& m : server.get(std::chrono::ceil<std::chrono::milliseconds>(deadline - now))) got.push_back(std::move(m));
+    }
+    return got;
+}
+
+}  // namespace nettest
