@@ -63,7 +63,9 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
     const ClientId id = core_->admit(shared_from_this(), why);
     if (id == 0) return reject(why, reject_text(why), now);
     id_ = id;
-    send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version}); });
+    // First in the queue: `send`/`sendall` on another thread may have queued a packet for this
+    // client since `admit` registered it.
+    send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version}); }, true);
     open(now);
     core_->inbox.push(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
 }
@@ -120,8 +122,9 @@ std::uint16_t ServoCore::listen(const std::string& host, std::uint16_t port) {
         throw std::runtime_error("servo: cannot listen on " + where + " (not an address of this machine)");
     auto acceptor = std::make_unique<TcpAcceptor>();
     acceptor->setBlocking(false);
-    if (acceptor->listen(port, address) != sf::Socket::Done)
-        throw std::runtime_error("servo: cannot listen on " + where + " (" + error_text(last_error()) + ")");
+    int error = 0;
+    if (!acceptor->open(port, address, error))
+        throw std::runtime_error("servo: cannot listen on " + where + " (" + error_text(error) + ")");
     const std::uint16_t bound = acceptor->getLocalPort();
     auto listener = std::make_shared<Listener>(shared_from_this(), std::move(acceptor));
     {
@@ -150,6 +153,8 @@ ClientId ServoCore::admit(const std::shared_ptr<ServerLink>& link, RejectCode& w
         why = RejectCode::server_full;
         return 0;
     }
+    // Ids are never 0 and never shared, even after 2^32 joins wrap the counter around.
+    while (next_id_ == 0 || clients_.count(next_id_) != 0) ++next_id_;
     const ClientId id = next_id_++;
     clients_.emplace(id, link);
     return id;

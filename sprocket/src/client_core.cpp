@@ -94,7 +94,7 @@ void ClientCore::on_packet(Packet packet, std::size_t bytes) {
     inbox.push(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes, budget());
 }
 
-bool ClientCore::should_reconnect(CloseReason reason) const {
+bool ClientCore::reconnects_after(CloseReason reason) const {
     if (!options_.reconnect || shut_down_) return false;
     if (reason == CloseReason::closed || reason == CloseReason::kicked || reason == CloseReason::rejected) return false;
     return options_.reconnect_attempts == 0 || failures_ < options_.reconnect_attempts;
@@ -102,7 +102,7 @@ bool ClientCore::should_reconnect(CloseReason reason) const {
 
 void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePoint now) {
     const ClientId me = id();
-    const bool again = should_reconnect(reason);
+    const bool again = reconnects_after(reason);
     set_status(again ? State::connecting : State::disconnected, reason, detail);
     inbox.push(Event{EventKind::disconnected, me, {}, reason, detail});
     if (!again) return;
@@ -116,9 +116,6 @@ void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePo
                      "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms"});
 }
 
-void ClientCore::on_released(TimePoint) {
-    // Packets sent while waiting to reconnect go out after the next handshake.
-    if (reconnect_at_ != no_deadline) outbox().reset(true);
-}
+
 
 }  // namespace sprocket::detail

@@ -35,11 +35,13 @@ protected:
     void on_handshake(const FrameView& frame, TimePoint now) override;
     void on_packet(Packet packet, std::size_t bytes) override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
-    void on_released(TimePoint now) override;
+    bool reconnects_after(CloseReason reason) const override;
+    bool trusts_goodbye(CloseReason reason) const override {
+        return reason == CloseReason::kicked || reason == CloseReason::server_shutdown;
+    }
 
 private:
     void set_status(State state, CloseReason reason, std::string detail);
-    bool should_reconnect(CloseReason reason) const;
 
     SprocketOptions options_;
     std::string host_;

@@ -4,6 +4,7 @@
 #include <sprocket/detail/control.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace sprocket::detail {
 namespace {
@@ -23,6 +24,17 @@ std::uint64_t stamp(TimePoint t) {
 std::string ms(Millis d) { return std::to_string(d.count()) + " ms"; }
 
 }  // namespace
+
+void Connection::validate(const ConnectionOptions& options) {
+    auto fail = [](const std::string& what) { throw std::invalid_argument("sprocket: " + what); };
+    if (options.application.size() > max_short_string) fail("the application name is longer than 255 bytes");
+    if (options.password.size() > max_short_string) fail("the password is longer than 255 bytes");
+    if (options.heartbeat_interval.count() <= 0) fail("heartbeat_interval must be positive");
+    if (options.timeout <= options.heartbeat_interval) fail("timeout must be longer than heartbeat_interval");
+    if (options.handshake_timeout.count() <= 0) fail("handshake_timeout must be positive");
+    if (options.max_frame_size == 0 || options.max_frame_size > max_frame_size_limit)
+        fail("max_frame_size must be between 1 and 4294967295");
+}
 
 Connection::Connection(const ConnectionOptions& options)
     : options_(options),
@@ -86,20 +98,34 @@ void Connection::open(TimePoint now) {
 void Connection::close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now) {
     if (phase_ == Phase::closing || phase_ == Phase::idle) return;
     const bool had_socket = phase_ != Phase::connecting;
+    const bool at_once = farewell == Farewell::drop || !had_socket;
     phase_ = Phase::closing;
     next_ping_ = no_deadline;
     budget_->paused.store(false);
-    outbox_.stop_accepting();
+    reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
         send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
     }
+    // Settle the outbox before the game hears of the close, so a packet it sends in reply to
+    // the event (say, while reconnecting) is not swept away with the old stream.
+    if (at_once) {
+        drop_stream();
+    } else if (!reconnecting_) {
+        outbox_.stop_accepting();
+    }
     on_closed(reason, detail, now);
-    if (farewell == Farewell::drop || !had_socket) {
+    if (at_once) {
         release(now);
         return;
     }
     deadline_ = now + options_.linger;
     flush(now);
+}
+
+void Connection::drop_stream() {
+    // A stream cut mid-way cannot be resumed on another socket; untouched frames can be.
+    if (took_ || !reconnecting_) outbox_.reset(reconnecting_);
+    took_ = false;
 }
 
 void Connection::release(TimePoint now) {
@@ -109,7 +135,7 @@ void Connection::release(TimePoint now) {
     deadline_ = no_deadline;
     writing_.clear();
     written_ = 0;
-    outbox_.reset(false);
+    drop_stream();
     on_released(now);
 }
 
@@ -120,8 +146,13 @@ TimePoint Connection::service(TimePoint now) {
     case Phase::connecting:
     case Phase::handshake:
         if (now >= deadline_) {
-            close(phase_ == Phase::connecting ? CloseReason::connect_failed : CloseReason::timeout,
-                  "no handshake within " + ms(options_.handshake_timeout), Farewell::drop, now);
+            if (phase_ == Phase::connecting) {
+                close(CloseReason::connect_failed, "not connected within " + ms(options_.handshake_timeout),
+                      Farewell::drop, now);
+            } else {
+                close(CloseReason::timeout, "no handshake within " + ms(options_.handshake_timeout),
+                      Farewell::drop, now);
+            }
             return no_deadline;
         }
         if (phase_ == Phase::handshake) flush(now);
@@ -143,7 +174,9 @@ TimePoint Connection::service(TimePoint now) {
             return deadline_;
         }
         if (now >= next_ping_) {
-            send_control([&](Bytes& out) { append_ping(out, FrameKind::ping, stamp(now)); });
+            const std::uint64_t sent = stamp(now);
+            pings_[pings_sent_++ % pings_.size()] = sent;
+            send_control([&](Bytes& out) { append_ping(out, FrameKind::ping, sent); });
             next_ping_ = now + options_.heartbeat_interval;
         }
         flush(now);
@@ -250,9 +283,10 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
             send_control([&](Bytes& out) { append_ping(out, FrameKind::pong, *stamped); });
             return;
         }
+        // Only the answer to one of our recent pings is a sample; anything else is ignored.
         const std::uint64_t sent = *stamped;
+        if (sent == 0 || std::find(pings_.begin(), pings_.end(), sent) == pings_.end()) return;
         const std::uint64_t at = stamp(now);
-        if (sent > at) return;  // not one of ours
         const auto sample = static_cast<std::int64_t>(at - sent);
         const std::int64_t old = rtt_us_.load();
         rtt_us_.store(old == 0 ? sample : old + (sample - old) / 8);  // smoothed like TCP's SRTT
@@ -264,9 +298,13 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
             close(CloseReason::protocol_error, "malformed goodbye", Farewell::drop, now);
             return;
         }
-        const CloseReason reason =
-            goodbye->reason == CloseReason::closed ? CloseReason::closed_by_peer : goodbye->reason;
-        close(reason, goodbye->text.empty() ? std::string("goodbye from peer") : goodbye->text, Farewell::drop, now);
+        // Only a server's word is taken for why (kicked, shutting down); anything else the
+        // peer says is reported as its closing, with its reason as the detail.
+        const bool believed = trusts_goodbye(goodbye->reason);
+        const CloseReason reason = believed ? goodbye->reason : CloseReason::closed_by_peer;
+        std::string text = believed || goodbye->reason == CloseReason::closed ? std::string() : to_string(goodbye->reason);
+        if (!goodbye->text.empty()) text += (text.empty() ? "" : ": ") + goodbye->text;
+        close(reason, text.empty() ? std::string("goodbye from peer") : text, Farewell::drop, now);
         return;
     }
     }
@@ -281,6 +319,7 @@ void Connection::flush(TimePoint now) {
             written_ = 0;
             if (outbox_.has_data()) outbox_.take(writing_);
             if (writing_.empty()) break;
+            took_ = true;
         }
         std::size_t sent = 0;
         const sf::Socket::Status status =

@@ -4,9 +4,33 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace sprocket::detail {
+
+bool TcpAcceptor::open(std::uint16_t port, const sf::IpAddress& address, int& error) {
+    close();
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = errno;
+        return false;
+    }
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in where{};
+    where.sin_family = AF_INET;
+    where.sin_port = htons(port);
+    where.sin_addr.s_addr = htonl(address.toInteger());
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        error = errno;
+        ::close(fd);
+        return false;
+    }
+    create(static_cast<sf::SocketHandle>(fd));  // SFML owns it from here (and applies blocking mode)
+    return true;
+}
 
 int take_socket_error(int descriptor) {
     int error = 0;

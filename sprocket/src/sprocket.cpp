@@ -25,7 +25,7 @@ std::vector<Packet> packets_of(std::vector<Event>& events, const detail::Callbac
 }  // namespace
 
 Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options)
-    : reactor_(detail::Reactor::acquire()),
+    : reactor_((detail::Connection::validate(options), detail::Reactor::acquire())),
       core_(std::make_shared<ClientCore>(*reactor_, host, port, options)) {
     reactor_->post([reactor = reactor_.get(), core = core_] {
         reactor->add(core);

@@ -1,6 +1,8 @@
 // Connecting, sending and receiving both ways, channels, waiting, status and callbacks.
 #include "helpers.hpp"
 
+#include <thread>
+
 using namespace nettest;
 using sprocket::EventKind;
 using sprocket::Packet;
@@ -29,4 +31,192 @@ TEST_CASE("a client connects, is welcomed with an id, and packets flow both ways
     auto packets = receive(client, 1);
     REQUIRE(packets.size() == 1);
     CHECK(packets[0].get<int>("hp") == 100);
+}
+
+TEST_CASE("packets sent before the connection is up are queued and delivered in order") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    for (int i = 0; i < 10; ++i) CHECK(client.send({{"seq", i}}));
+    auto messages = receive(server, 10);
+    REQUIRE(messages.size() == 10);
+    for (int i = 0; i < 10; ++i) CHECK(messages[static_cast<std::size_t>(i)].packet.get<int>("seq") == i);
+}
+
+TEST_CASE("get(channel) drains one channel; latest(channel) keeps only the newest") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(until_clients(server, 1));
+    const auto id = server.clients()[0].id;
+    for (int i = 0; i < 5; ++i) server.send(id, Packet::on("state", {{"tick", i}}));
+    server.send(id, Packet::on("chat", {{"text", "gg"}}));
+    server.send(id, Packet{{"plain", true}});
+    // The last packet sent is the plain one: once it is here, all are.
+    std::vector<Packet> plain;
+    const auto deadline = Clock::now() + patience;
+    while (plain.empty() && Clock::now() < deadline) {
+        client.wait(100ms);
+        plain = client.get("");
+    }
+    REQUIRE(plain.size() == 1);
+    CHECK(plain[0].get<bool>("plain"));
+    const auto chat = client.get("chat");
+    REQUIRE(chat.size() == 1);
+    CHECK(chat[0].get<std::string>("text") == "gg");
+    const auto state = client.latest("state");
+    REQUIRE(state.has_value());
+    CHECK(state->get<int>("tick") == 4);
+    CHECK_FALSE(client.latest("state").has_value());
+    CHECK(client.get().empty());
+}
+
+TEST_CASE("Servo::latest gives the newest packet of a channel per client") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket a("127.0.0.1", server.port(), quick_client());
+    sprocket::Sprocket b("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(a));
+    REQUIRE(connect(b));
+    for (int i = 0; i < 3; ++i) {
+        a.send(Packet::on("input", {{"n", i}}));
+        b.send(Packet::on("input", {{"n", 10 + i}}));
+    }
+    a.send({{"done", true}});
+    b.send({{"done", true}});
+    std::vector<sprocket::Message> done;
+    const auto deadline = Clock::now() + patience;
+    while (done.size() < 2 && Clock::now() < deadline) {
+        server.wait(100ms);
+        for (auto& m : server.get("")) done.push_back(std::move(m));
+    }
+    REQUIRE(done.size() == 2);
+    const auto newest = server.latest("input");
+    REQUIRE(newest.size() == 2);
+    CHECK(newest[0].client == a.id());
+    CHECK(newest[0].packet.get<int>("n") == 2);
+    CHECK(newest[1].client == b.id());
+    CHECK(newest[1].packet.get<int>("n") == 12);
+}
+
+TEST_CASE("get(timeout) waits for a packet and returns early when one arrives") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    const auto start = Clock::now();
+    CHECK(client.get(150ms).empty());
+    CHECK(Clock::now() - start >= 150ms);
+    CHECK_FALSE(client.wait(50ms));
+
+    REQUIRE(until_clients(server, 1));
+    server.sendall({{"hi", 1}});
+    const auto packets = client.get(patience);
+    REQUIRE(packets.size() == 1);
+    CHECK(packets[0].get<int>("hi") == 1);
+}
+
+TEST_CASE("connection events come in order with packets, and callbacks run on the caller's thread") {
+    sprocket::Servo server(0, quick_server());
+    std::vector<std::string> log;
+    const auto caller = std::this_thread::get_id();
+    bool same_thread = true;
+    server.on(EventKind::joined, [&](const sprocket::Event& e) {
+        log.push_back("joined " + std::to_string(e.client));
+        same_thread &= std::this_thread::get_id() == caller;
+    });
+    server.on(EventKind::left, [&](const sprocket::Event& e) {
+        log.push_back("left " + std::to_string(e.client) + " " + sprocket::to_string(e.reason));
+        same_thread &= std::this_thread::get_id() == caller;
+    });
+    CHECK_THROWS_AS(server.on(EventKind::packet, [](const sprocket::Event&) {}), std::invalid_argument);
+    {
+        sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+        bool connected = false;
+        client.on(EventKind::connected, [&](const sprocket::Event&) { connected = true; });
+        CHECK_THROWS_AS(client.on(EventKind::joined, [](const sprocket::Event&) {}), std::invalid_argument);
+        client.send({{"n", 1}});
+        client.send({{"n", 2}});
+        std::vector<sprocket::Event> seen;
+        REQUIRE(pump_until(client, seen, [&](const auto&) { return connected; }));
+    }
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(server, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0].kind == EventKind::joined);
+    CHECK(seen[1].packet.get<int>("n") == 1);
+    CHECK(seen[2].packet.get<int>("n") == 2);
+    CHECK(seen[3].kind == EventKind::left);
+    CHECK(seen[3].reason == sprocket::CloseReason::closed_by_peer);
+    CHECK(log == std::vector<std::string>{"joined 1", "left 1 closed by peer"});
+    CHECK(same_thread);
+}
+
+TEST_CASE("heartbeats measure the round-trip time on both sides") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    // Heartbeats every 50 ms; waiting on the client's inbox bounds each round of checks.
+    const auto deadline = Clock::now() + patience;
+    while ((client.rtt().count() == 0 || server.clients().empty() || server.clients()[0].rtt.count() == 0) &&
+           Clock::now() < deadline) {
+        client.wait(20ms);
+        client.get();
+    }
+    CHECK(client.rtt().count() > 0);
+    REQUIRE(server.clients().size() == 1);
+    CHECK(server.clients()[0].rtt.count() > 0);
+    CHECK(client.rtt() < std::chrono::microseconds(std::chrono::seconds(1)));
+}
+
+TEST_CASE("a Servo listens on several addresses (add_addr) and says so when it cannot") {
+    sprocket::Servo server(0, quick_server());
+    const std::uint16_t second = server.add_addr("127.0.0.1", 0);
+    CHECK(second != server.port());
+    sprocket::Sprocket a("127.0.0.1", server.port(), quick_client());
+    sprocket::Sprocket b("127.0.0.1", second, quick_client());
+    REQUIRE(connect(a));
+    REQUIRE(connect(b));
+    CHECK(server.clients().size() == 2);
+
+    try {
+        sprocket::Servo clash(server.port());
+        FAIL("listening twice on one port must fail");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()) == "servo: cannot listen on 127.0.0.1:" + std::to_string(server.port()) +
+                                           " (address already in use)");
+    }
+    CHECK_THROWS_AS(server.add_addr("not an address", 0), std::runtime_error);
+}
+
+TEST_CASE("a restarted server listens on the same port at once") {
+    std::uint16_t port = 0;
+    {
+        sprocket::Servo server(0, quick_server());
+        port = server.port();
+        sprocket::Sprocket client("127.0.0.1", port, quick_client());
+        REQUIRE(connect(client));
+    }
+    sprocket::Servo again(port, quick_server());
+    CHECK(again.port() == port);
+}
+
+TEST_CASE("a packet bigger than max_frame_size is refused on the sender's side") {
+    auto options = quick_client();
+    options.max_frame_size = 1000;
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    CHECK_THROWS_AS(client.send({{"blob", std::string(2000, 'x')}}), std::length_error);
+    CHECK(client.send({{"small", 1}}));
+    auto servo_options = quick_server();
+    servo_options.max_frame_size = 1000;
+    sprocket::Servo small(0, servo_options);
+    CHECK_THROWS_AS(small.sendall({{"blob", std::string(2000, 'x')}}), std::length_error);
+}
+
+TEST_CASE("a moved-from endpoint says so instead of crashing") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    sprocket::Sprocket moved = std::move(client);
+    CHECK_THROWS_AS(client.send({{"x", 1}}), std::logic_error);  // NOLINT: use after move on purpose
+    REQUIRE(connect(moved));
+    sprocket::Servo other = std::move(server);
+    CHECK_THROWS_AS(server.clients(), std::logic_error);  // NOLINT: use after move on purpose
+    CHECK(until_clients(other, 1));
 }

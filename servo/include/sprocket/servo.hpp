@@ -52,7 +52,8 @@ class Servo {
 public:
     /// Listens on `options.host:port`; port 0 lets the OS pick (see `port()`).
     /// Throws std::runtime_error when it cannot listen, e.g.
-    /// `servo: cannot listen on 127.0.0.1:4242 (address in use?)`.
+    /// `servo: cannot listen on 127.0.0.1:4242 (address already in use)`; std::invalid_argument
+    /// for unusable options (see `Sprocket`).
     explicit Servo(std::uint16_t port = 0, ServoOptions options = {});
     /// Says goodbye (`server_shutdown`) to every client, stops listening, returns. Queued
     /// bytes leave in the background for at most `linger`.

@@ -58,7 +58,8 @@ class Sprocket {
 public:
     /// Starts connecting to `host:port` (a numeric address or a name; a name is resolved here,
     /// on the calling thread). Packets sent before the connection is up are queued and go out
-    /// right after the handshake.
+    /// right after the handshake. Throws std::invalid_argument for unusable options (an
+    /// application name or password over 255 bytes, `timeout` <= `heartbeat_interval`, ...).
     Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options = {});
     /// Says goodbye (`CloseReason::closed`) after what is queued, then closes. Returns at once;
     /// the bytes leave in the background (at most `linger`).

@@ -15,6 +15,7 @@
 
 #include <SFML/Network/IpAddress.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -39,6 +40,9 @@ public:
     };
 
     explicit Connection(const ConnectionOptions& options);
+    /// Throws std::invalid_argument for options no connection can work with (names over 255
+    /// bytes, a timeout not longer than the heartbeat interval, ...). Endpoints call it first.
+    static void validate(const ConnectionOptions& options);
 
     TimePoint service(TimePoint now) override;
     int descriptor() const override;
@@ -78,12 +82,20 @@ protected:
     virtual void on_closed(CloseReason reason, const std::string& detail, TimePoint now) = 0;
     /// The socket is fully closed (phase back to idle).
     virtual void on_released(TimePoint) {}
+    /// True when another connection will follow one closed for `reason` (a reconnecting
+    /// client): the outbox then keeps accepting packets, and keeps those not yet started on
+    /// the closed socket. Asked once per close, before `on_closed`.
+    virtual bool reconnects_after(CloseReason) const { return false; }
+    /// True when a goodbye's reason is reported as is (a client believes "kicked" and "server
+    /// shutdown"); otherwise it is reported as `closed_by_peer` with the reason in the detail.
+    virtual bool trusts_goodbye(CloseReason) const { return false; }
 
 private:
     void read(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
     void flush(TimePoint now);
     void release(TimePoint now);
+    void drop_stream();
     bool reading() const;
 
     ConnectionOptions options_;
@@ -95,10 +107,14 @@ private:
     std::size_t written_ = 0;  // bytes of writing_ already sent
     Phase phase_ = Phase::idle;
     bool write_shut_ = false;
+    bool took_ = false;        // bytes were taken from the outbox for this socket
+    bool reconnecting_ = false;  // the closing connection will be followed by another
     TimePoint deadline_ = no_deadline;  // connect/handshake deadline, or end of linger
     TimePoint last_heard_{};
     TimePoint next_ping_ = no_deadline;
     std::atomic<std::int64_t> rtt_us_{0};
+    std::array<std::uint64_t, 8> pings_{};  // stamps of the last pings sent
+    std::size_t pings_sent_ = 0;
 };
 
 }  // namespace sprocket::detail

@@ -55,8 +55,8 @@ public:
     void sent(std::size_t n);
     /// Keeps what is queued but refuses new pushes (`closed`): the connection is closing.
     void stop_accepting();
-    /// Drops everything queued. With `accept`, new pushes are queued again (a reconnect);
-    /// without, they return `closed`.
+    /// Drops everything queued. With `accept`, new pushes are queued (for the next connection
+    /// of a reconnecting client); without, they return `closed`.
     void reset(bool accept);
 
 private:

@@ -6,6 +6,7 @@
 #include <SFML/Network/TcpListener.hpp>
 #include <SFML/Network/TcpSocket.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace sprocket::detail {
@@ -18,6 +19,10 @@ public:
 class TcpAcceptor : public sf::TcpListener {
 public:
     using sf::TcpListener::getHandle;
+    /// Like `listen`, but with SO_REUSEADDR (SFML 2.5 does not set it), so a restarted server
+    /// can listen on its port again while old connections linger in TIME_WAIT.
+    /// False on failure, with errno's value in `error`.
+    bool open(std::uint16_t port, const sf::IpAddress& address, int& error);
 };
 
 /// The pending error of a socket (SO_ERROR): 0 once a non-blocking connect has succeeded.

@@ -1,0 +1,87 @@
+// Bounded queues: a peer that stops reading is disconnected instead of growing memory; a game
+// that stops reading pauses the socket and loses nothing.
+#include "raw_peer.hpp"
+
+using namespace nettest;
+using sprocket::CloseReason;
+using sprocket::EventKind;
+using sprocket::Packet;
+
+TEST_CASE("a client that never reads is disconnected for overflow while the others keep receiving") {
+    auto options = quick_server();
+    options.max_send_queue = 256 << 10;
+    options.timeout = 60s;  // the silent peer must be dropped for overflow, not for silence
+    sprocket::Servo server(0, options);
+    sprocket::Sprocket reader("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(reader));
+    RawPeer stuck;  // joins, then never reads a byte
+    REQUIRE(stuck.connect(server.port()));
+    REQUIRE(stuck.join() != 0);
+    REQUIRE(until_clients(server, 2));
+
+    // In lockstep: a batch goes to both clients, the reader takes all of it, and so on. The
+    // stuck client's queue grows by a batch each round (after the kernel's buffers fill up).
+    const Packet chunk{{"data", std::string(10'000, 'x')}};
+    const auto deadline = Clock::now() + patience;
+    bool overflowed = false;
+    while (!overflowed && Clock::now() < deadline) {
+        std::size_t batch = 0;
+        for (int i = 0; i < 10; ++i) batch += server.sendall(chunk) > 0;
+        REQUIRE(receive(reader, batch).size() == batch);
+        for (auto& e : server.poll()) {
+            if (e.kind == EventKind::left) {
+                CHECK(e.reason == CloseReason::queue_overflow);
+                CHECK(e.detail.rfind("send queue overflow", 0) == 0);
+                overflowed = true;
+            }
+        }
+    }
+    REQUIRE(overflowed);
+    CHECK(server.clients().size() == 1);
+    CHECK(reader.connected());
+}
+
+TEST_CASE("a server whose game stops calling get() pauses reading and loses nothing") {
+    auto options = quick_server();
+    options.max_receive_queue = 64 << 10;
+    sprocket::Servo server(0, options);
+    auto client_options = quick_client();
+    client_options.max_send_queue = 64 << 20;
+    sprocket::Sprocket client("127.0.0.1", server.port(), client_options);
+    REQUIRE(connect(client));
+    constexpr int count = 20'000;  // ~20 MB: far more than the receive budget
+    const Packet chunk{{"data", std::string(1000, 'x')}};
+    for (int i = 0; i < count; ++i) {
+        Packet p = chunk;
+        p["seq"] = i;
+        REQUIRE(client.send(p));
+    }
+    // The server's game now drains; everything arrives, in order.
+    const auto messages = receive(server, count);
+    REQUIRE(messages.size() == count);
+    for (int i = 0; i < count; ++i) {
+        if (messages[static_cast<std::size_t>(i)].packet.get<int>("seq") != i) FAIL("out of order at " << i);
+    }
+    CHECK(client.connected());
+}
+
+TEST_CASE("a client whose server never reads overflows its own queue and says so") {
+    RawListener listener;
+    auto options = quick_client();
+    options.max_send_queue = 128 << 10;
+    options.timeout = 60s;
+    sprocket::Sprocket client("127.0.0.1", listener.port(), options);
+    RawPeer server;
+    REQUIRE(server.accept(listener.listener));
+    REQUIRE(server.next_frame());  // the hello
+    sprocket::Bytes out;
+    sprocket::detail::append_welcome(out, {1, sprocket::detail::protocol_version});
+    REQUIRE(server.send(out));
+    REQUIRE(connect(client));
+    const Packet chunk{{"data", std::string(1000, 'x')}};
+    bool refused = false;
+    for (int i = 0; i < 1'000'000 && !refused; ++i) refused = !client.send(chunk);
+    CHECK(refused);
+    const auto gone = next_event(client, EventKind::disconnected);
+    CHECK(gone.reason == CloseReason::queue_overflow);
+}

@@ -1,0 +1,96 @@
+// Volume: 100,000 packets in order, sendall to many clients, 200 clients on one I/O thread.
+#include "helpers.hpp"
+
+#include <sprocket/detail/reactor.hpp>
+
+#include <dirent.h>
+#include <memory>
+
+using namespace nettest;
+using sprocket::Packet;
+
+namespace {
+
+// Threads of this process, from /proc/self/task.
+int thread_count() {
+    int n = 0;
+    DIR* dir = ::opendir("/proc/self/task");
+    REQUIRE(dir != nullptr);
+    while (const dirent* entry = ::readdir(dir)) n += entry->d_name[0] != '.';
+    ::closedir(dir);
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("100,000 packets one way arrive complete and in order, both directions") {
+    constexpr int count = 100'000;
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+
+    for (int i = 0; i < count; ++i) REQUIRE(client.send({{"seq", i}, {"pad", "0123456789"}}));
+    auto messages = receive(server, count);
+    REQUIRE(messages.size() == count);
+    for (int i = 0; i < count; ++i) {
+        if (messages[static_cast<std::size_t>(i)].packet.get<int>("seq") != i) FAIL("out of order at " << i);
+    }
+
+    const auto id = server.clients()[0].id;
+    for (int i = 0; i < count; ++i) REQUIRE(server.send(id, Packet{{"seq", i}}));
+    auto packets = receive(client, count);
+    REQUIRE(packets.size() == count);
+    for (int i = 0; i < count; ++i) {
+        if (packets[static_cast<std::size_t>(i)].get<int>("seq") != i) FAIL("out of order at " << i);
+    }
+}
+
+TEST_CASE("sendall reaches many clients, each in order") {
+    constexpr int clients = 20;
+    constexpr int rounds = 200;
+    sprocket::Servo server(0, quick_server());
+    std::vector<std::unique_ptr<sprocket::Sprocket>> sprockets;
+    for (int i = 0; i < clients; ++i)
+        sprockets.push_back(std::make_unique<sprocket::Sprocket>("127.0.0.1", server.port(), quick_client()));
+    REQUIRE(until_clients(server, clients));
+    for (int r = 0; r < rounds; ++r) CHECK(server.sendall({{"round", r}}) == clients);
+    for (auto& s : sprockets) {
+        const auto got = receive(*s, rounds);
+        REQUIRE(got.size() == rounds);
+        for (int r = 0; r < rounds; ++r) CHECK(got[static_cast<std::size_t>(r)].get<int>("round") == r);
+    }
+    const auto first = sprockets.front()->id();
+    CHECK(server.sendall_except(first, {{"not", "you"}}) == clients - 1);
+    CHECK(receive(*sprockets.back(), 1).size() == 1);
+    CHECK(sprockets.front()->get(100ms).empty());
+}
+
+TEST_CASE("200 Sprockets and a Servo in one process run on one I/O thread") {
+    REQUIRE(sprocket::detail::Reactor::running_threads() == 0);
+    const int before = thread_count();
+    {
+        auto options = quick_server();
+        options.max_clients = 200;
+        options.max_pending = 200;
+        sprocket::Servo server(0, options);
+        CHECK_FALSE(server.send(0, Packet{}));  // no such client
+        std::vector<std::unique_ptr<sprocket::Sprocket>> sprockets;
+        for (int i = 0; i < 200; ++i)
+            sprockets.push_back(std::make_unique<sprocket::Sprocket>("127.0.0.1", server.port(), quick_client()));
+        REQUIRE(until_clients(server, 200));
+        CHECK(thread_count() == before + 1);
+        CHECK(sprocket::detail::Reactor::running_threads() == 1);
+
+        CHECK(server.sendall({{"hello", "everyone"}}) == 200);
+        for (auto& s : sprockets) {
+            const auto got = receive(*s, 1);
+            REQUIRE(got.size() == 1);
+            CHECK(got[0].get<std::string>("hello") == "everyone");
+        }
+        CHECK(thread_count() == before + 1);
+    }
+    // The last endpoint gone, the thread is gone too.
+    CHECK(sprocket::detail::Reactor::running_threads() == 0);
+    CHECK(thread_count() == before);
+}
