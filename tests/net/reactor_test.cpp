@@ -1,0 +1,124 @@
+// The I/O thread: asleep when idle, woken at once by a send, and not bound by select()'s
+// 1024-descriptor limit; out of descriptors is a clear error, not a crash.
+#include "helpers.hpp"
+
+#include <sys/resource.h>
+#include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace nettest;
+using sprocket::CloseReason;
+using sprocket::EventKind;
+
+namespace {
+
+std::chrono::microseconds process_cpu_time() {
+    timespec t{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_nsec / 1000);
+}
+
+// Holds descriptors open (dups of stdin) and closes them when it goes.
+struct Descriptors {
+    std::vector<int> fds;
+    ~Descriptors() {
+        for (int fd : fds) ::close(fd);
+    }
+};
+
+// Sets the soft descriptor limit for the test's duration.
+struct DescriptorLimit {
+    rlimit saved{};
+    explicit DescriptorLimit(rlim_t soft) {
+        REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+        rlimit changed = saved;
+        changed.rlim_cur = soft;
+        REQUIRE(::setrlimit(RLIMIT_NOFILE, &changed) == 0);
+    }
+    ~DescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+};
+
+}  // namespace
+
+TEST_CASE("an idle server with connected clients uses next to no CPU") {
+    auto server_options = quick_server();
+    server_options.heartbeat_interval = 1000ms;  // the defaults: one heartbeat a second
+    server_options.timeout = 5000ms;
+    auto options = quick_client();
+    options.heartbeat_interval = 1000ms;
+    options.timeout = 5000ms;
+    sprocket::Servo server(0, server_options);
+    std::vector<std::unique_ptr<sprocket::Sprocket>> clients;
+    for (int i = 0; i < 10; ++i) clients.push_back(std::make_unique<sprocket::Sprocket>("127.0.0.1", server.port(), options));
+    REQUIRE(until_clients(server, 10));
+    for (auto& c : clients) REQUIRE(connect(*c));
+
+    const auto cpu_before = process_cpu_time();
+    const auto wall_before = Clock::now();
+    CHECK_FALSE(server.wait(1500ms));  // nothing happens for 1.5 s (heartbeats aside)
+    const auto cpu = process_cpu_time() - cpu_before;
+    const auto wall = Clock::now() - wall_before;
+    INFO("CPU " << cpu.count() << " us over " << std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() << " ms");
+    // A busy loop would burn ~100% of a core; 11 sockets with a heartbeat a second cost ~0.
+    CHECK(cpu < std::chrono::microseconds(std::chrono::duration_cast<std::chrono::microseconds>(wall) / 20));
+}
+
+TEST_CASE("a send wakes the I/O thread at once, not at its next timer") {
+    auto server_options = quick_server();
+    server_options.heartbeat_interval = 20s;  // the I/O thread's next timer is far away
+    server_options.timeout = 60s;
+    auto options = quick_client();
+    options.heartbeat_interval = 20s;
+    options.timeout = 60s;
+    sprocket::Servo server(0, server_options);
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    for (int i = 0; i < 5; ++i) {
+        const auto start = Clock::now();
+        client.send({{"ping", i}});
+        const auto got = receive(server, 1, 15s);
+        REQUIRE(got.size() == 1);
+        CHECK(Clock::now() - start < 2s);  // in practice well under a millisecond
+    }
+}
+
+TEST_CASE("descriptors above 1023 work (no select(); SFML's selector would refuse them)") {
+    rlimit limits{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limits) == 0);
+    if (limits.rlim_max != RLIM_INFINITY && limits.rlim_max < 1200) {
+        MESSAGE("skipped: the hard descriptor limit is " << limits.rlim_max);
+        return;
+    }
+    DescriptorLimit limit(1200);
+    Descriptors filler;
+    for (;;) {
+        const int fd = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        filler.fds.push_back(fd);
+        if (fd >= 1030) break;
+    }
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    client.send({{"high", "descriptor"}});
+    const auto got = receive(server, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].packet.get<std::string>("high") == "descriptor");
+}
+
+TEST_CASE("out of descriptors: a clear 'connect failed', never a crash") {
+    sprocket::Servo server(0, quick_server());
+    Descriptors filler;
+    DescriptorLimit limit(256);
+    for (;;) {
+        const int fd = ::fcntl(0, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) break;
+        filler.fds.push_back(fd);
+    }
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    const auto gone = next_event(client, EventKind::disconnected);
+    CHECK(gone.reason == CloseReason::connect_failed);
+    CHECK(gone.detail.rfind("no free socket descriptor", 0) == 0);
+}
