@@ -85,3 +85,37 @@ TEST_CASE("a client whose server never reads overflows its own queue and says so
     const auto gone = next_event(client, EventKind::disconnected);
     CHECK(gone.reason == CloseReason::queue_overflow);
 }
+
+TEST_CASE("a peer that floods pings and never reads the pongs is disconnected, not fed forever") {
+    auto options = quick_server();
+    options.max_send_queue = 64 << 10;
+    options.timeout = 60s;
+    sprocket::Servo server(0, options);
+    RawPeer flooder;
+    REQUIRE(flooder.connect(server.port()));
+    REQUIRE(flooder.join() != 0);
+    // An endless stream of identical 13-byte pings: resuming a partial send at (sent % 13)
+    // keeps the stream whole.
+    sprocket::Bytes pings;
+    for (int i = 0; i < 20'000; ++i) sprocket::detail::append_ping(pings, sprocket::FrameKind::ping, 1);
+    const std::size_t frame = pings.size() / 20'000;
+    flooder.socket().setBlocking(false);
+    std::vector<sprocket::Event> seen;
+    const auto left = [&] {
+        for (const auto& e : seen) if (e.kind == EventKind::left) return true;
+        return false;
+    };
+    std::size_t sent = 0;
+    const auto deadline = Clock::now() + patience;
+    while (!left() && Clock::now() < deadline) {
+        const std::size_t at = sent % frame;
+        std::size_t n = 0;
+        flooder.socket().send(pings.data() + at, pings.size() - at, n);  // what the kernel takes
+        sent += n;
+        for (auto& e : server.poll()) seen.push_back(std::move(e));
+        if (!left()) server.wait(10ms);  // bounded: lets the server read and answer
+    }
+    INFO("sent " << sent << " bytes of pings");
+    REQUIRE(left());
+    CHECK(seen.back().reason == CloseReason::queue_overflow);
+}

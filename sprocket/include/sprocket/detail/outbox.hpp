@@ -28,8 +28,10 @@ public:
     Push push_packet(const Packet& packet);
     /// Appends already-framed bytes (a `sendall` shares one encoding this way).
     Push push_frames(const Bytes& frames);
-    /// Appends a control frame built by `build(Bytes&)`, past the limit if need be. With
-    /// `front`, it goes before everything queued (a hello ahead of packets sent early).
+    /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
+    /// out); but once past it the outbox counts as overflowed, so a peer that makes us answer
+    /// (pings it never reads the pongs of) cannot grow it without bound. With `front`, the
+    /// frame goes before everything queued (a hello ahead of packets sent early).
     template <class Build>
     void push_control(Build&& build, bool front = false) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -38,6 +40,10 @@ public:
         unsent_ += frame.size();
         if (front) pending_.insert(pending_.begin(), frame.begin(), frame.end());
         else pending_.insert(pending_.end(), frame.begin(), frame.end());
+        if (unsent_ > limit_) {
+            accepting_ = false;
+            overflowed_.store(true);
+        }
         has_data_.store(true);
     }
 
