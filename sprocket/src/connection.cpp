@@ -223,13 +223,7 @@ void Connection::read(TimePoint now) {
         decoder_.commit(discard ? 0 : got);
         if (status == sf::Socket::NotReady) return;
         if (status != sf::Socket::Done) {
-            if (discard) {
-                release(now);
-            } else {
-                close(CloseReason::closed_by_peer,
-                      status == sf::Socket::Disconnected ? "connection closed" : error_text(error),
-                      Farewell::drop, now);
-            }
+            lost(status, error, now);
             return;
         }
         turn += got;
@@ -311,6 +305,15 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
     close(CloseReason::protocol_error, "unknown frame kind " + std::to_string(frame.kind), Farewell::goodbye, now);
 }
 
+void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
+    if (phase_ == Phase::closing) {
+        release(now);  // the peer's end, or the socket failed, while we were leaving anyway
+        return;
+    }
+    close(CloseReason::closed_by_peer, status == sf::Socket::Disconnected ? "connection closed" : error_text(error),
+          Farewell::drop, now);
+}
+
 void Connection::flush(TimePoint now) {
     if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
     for (;;) {
@@ -329,13 +332,7 @@ void Connection::flush(TimePoint now) {
         if (sent > 0) outbox_.sent(sent);
         if (status == sf::Socket::Done) continue;
         if (status == sf::Socket::Partial || status == sf::Socket::NotReady) return;  // wait for writable
-        if (phase_ == Phase::closing) {
-            release(now);
-        } else {
-            close(CloseReason::closed_by_peer,
-                  status == sf::Socket::Disconnected ? "connection closed" : error_text(error),
-                  Farewell::drop, now);
-        }
+        lost(status, error, now);
         return;
     }
     // Everything is out. A closing connection now half-closes and waits for the peer's end.

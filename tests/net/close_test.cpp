@@ -45,7 +45,7 @@ TEST_CASE("close(): the client reports 'closed', the server 'closed by peer'") {
     CHECK(server.clients().empty());
 }
 
-TEST_CASE("kick: the client is told why; the server reports 'kicked'") {
+TEST_CASE("kick: the client is told why, the server reports 'kicked'") {
     sprocket::Servo server(0, quick_server());
     sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
     REQUIRE(connect(client));

@@ -42,7 +42,7 @@ TEST_CASE("packets sent before the connection is up are queued and delivered in 
     for (int i = 0; i < 10; ++i) CHECK(messages[static_cast<std::size_t>(i)].packet.get<int>("seq") == i);
 }
 
-TEST_CASE("get(channel) drains one channel; latest(channel) keeps only the newest") {
+TEST_CASE("get(channel) drains one channel, latest(channel) keeps only the newest") {
     sprocket::Servo server(0, quick_server());
     sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
     REQUIRE(until_clients(server, 1));

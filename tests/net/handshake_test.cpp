@@ -154,7 +154,7 @@ TEST_CASE("a protocol error from one client closes only that client, with the re
     CHECK(receive(good, 1).size() == 1);
 }
 
-TEST_CASE("a client's goodbye cannot make the server report a kick; a server's can") {
+TEST_CASE("a client's goodbye cannot make the server report a kick, a server's can") {
     sprocket::Servo server(0, quick_server());
     RawPeer liar;
     REQUIRE(liar.connect(server.port()));

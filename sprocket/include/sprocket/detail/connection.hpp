@@ -94,6 +94,8 @@ private:
     void read(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
     void flush(TimePoint now);
+    // The socket ended or failed (a receive or send returned neither Done nor NotReady).
+    void lost(sf::Socket::Status status, int error, TimePoint now);
     void release(TimePoint now);
     void drop_stream();
     bool reading() const;
