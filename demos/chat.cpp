@@ -2,9 +2,9 @@
 // sender's name; each client sends what you type and prints what the others say.
 //
 // Run it, in three terminals:
-//   ./build/dev/bin/demo_chat server [PORT]              (PORT defaults to 4242)
-//   ./build/dev/bin/demo_chat client 127.0.0.1 4242 ann
-//   ./build/dev/bin/demo_chat client 127.0.0.1 4242 bob
+//   build/bin/demo_chat server [PORT]              (PORT defaults to 4242)
+//   build/bin/demo_chat client 127.0.0.1 4242 ann
+//   build/bin/demo_chat client 127.0.0.1 4242 bob
 // Type a line and press Enter to say it; Ctrl-D leaves; Ctrl-C stops the server.
 //
 // What it teaches: channels (`Packet::on("chat", ...)`), a server that keeps per-client state

@@ -1,7 +1,7 @@
 // demo_echo: the smallest round trip. One process runs a Servo that echoes every packet back
 // to its sender, and a Sprocket that sends three packets and prints the replies.
 //
-// Run it:   ./build/dev/bin/demo_echo
+// Run it:   ./dev build && build/bin/demo_echo
 // It prints the three replies and exits with status 0 (1 if they did not all come back
 // within 5 seconds).
 //

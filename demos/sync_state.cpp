@@ -3,8 +3,8 @@
 // player's position to everyone on the "state" channel; each client keeps only the newest state.
 //
 // Run it, in two or more terminals:
-//   ./build/dev/bin/demo_sync_state server [PORT] [--ticks N]     (PORT defaults to 4242)
-//   ./build/dev/bin/demo_sync_state client 127.0.0.1 4242 [--ticks N]
+//   build/bin/demo_sync_state server [PORT] [--ticks N]     (PORT defaults to 4242)
+//   build/bin/demo_sync_state client 127.0.0.1 4242 [--ticks N]
 // With --ticks N a side stops after N ticks (30 ticks = 1 second); without, Ctrl-C stops it.
 //
 // What it teaches: a steady fixed-rate tick loop (sleep_until, never drifting), `sendall` of
