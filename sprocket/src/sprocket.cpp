@@ -93,6 +93,13 @@ bool Sprocket::wait(Millis timeout) {
     return core().inbox.wait(timeout, [](const Event&) { return true; }, [] { return false; });
 }
 
+bool Sprocket::wait_connected(Millis timeout) {
+    ClientCore& core = this->core();
+    core.inbox.wait(timeout, [](const Event&) { return false; },
+                    [&] { return core.status().state != State::connecting; });
+    return connected();
+}
+
 void Sprocket::on(EventKind kind, std::function<void(const Event&)> callback) {
     core().callbacks.set(kind, std::move(callback),
                          {EventKind::connected, EventKind::disconnected, EventKind::reconnecting}, "Sprocket");

@@ -81,6 +81,7 @@ TEST_CASE("a server destroyed with clients connected: each is told 'server shutd
 
 TEST_CASE("nobody listening: 'connect failed' with the system's reason") {
     sprocket::Sprocket client("127.0.0.1", closed_port(), quick_client());
+    CHECK_FALSE(client.wait_connected(patience));  // returns as soon as it has failed
     const auto gone = next_event(client, EventKind::disconnected);
     CHECK(gone.reason == CloseReason::connect_failed);
     CHECK(gone.detail == "connection refused");

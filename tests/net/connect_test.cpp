@@ -11,7 +11,7 @@ TEST_CASE("a client connects, is welcomed with an id, and packets flow both ways
     sprocket::Servo server(0, quick_server());
     REQUIRE(server.port() != 0);
     sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
-    REQUIRE(connect(client));
+    REQUIRE(client.wait_connected(patience));
     CHECK(client.id() == 1);
     CHECK(client.status().state == sprocket::State::connected);
 

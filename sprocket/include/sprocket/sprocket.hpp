@@ -92,6 +92,9 @@ public:
     std::vector<Event> poll();
     /// Waits up to `timeout` until something (a packet or an event) is ready. True if so.
     bool wait(Millis timeout);
+    /// Waits up to `timeout` until the handshake is done. True when connected; false when it
+    /// failed (see `status()`) or is still connecting. Events are left for get()/poll().
+    bool wait_connected(Millis timeout);
 
     /// Calls `callback` for every event of `kind` (connected, disconnected, reconnecting) on
     /// the thread that calls get()/poll(), never on the I/O thread. Replaces an earlier one.
