@@ -11,13 +11,24 @@ namespace {
 using detail::ServoCore;
 
 bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
+bool any(const Event&) { return true; }
 
-std::vector<Message> messages_of(std::vector<Event>& events, const detail::Callbacks& callbacks) {
+// Takes the events `select` picks, in order, and runs the callbacks of the joins and leaves
+// among them. `core` is a copy on purpose: a callback may destroy the Servo it came from.
+template <class Select>
+std::vector<Event> drain(const std::shared_ptr<ServoCore> core, Select&& select) {
+    std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
+    for (const Event& e : events) {
+        if (!is_packet(e)) core->callbacks.dispatch(e);
+    }
+    return events;
+}
+
+std::vector<Message> messages_of(std::vector<Event> events) {
     std::vector<Message> messages;
     messages.reserve(events.size());
     for (Event& e : events) {
         if (is_packet(e)) messages.push_back(Message{e.client, std::move(e.packet)});
-        else callbacks.dispatch(e);
     }
     return messages;
 }
@@ -55,13 +66,13 @@ std::uint16_t Servo::port() const { return core().first_port(); }
 std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { return core().listen(host, port); }
 
 std::vector<Message> Servo::get() {
-    auto events = core().inbox.take([](const Event&) { return true; });
-    return messages_of(events, core_->callbacks);
+    core();
+    return messages_of(drain(core_, any));
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
-    auto events = core().inbox.take([&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; });
-    return messages_of(events, core_->callbacks);
+    core();
+    return messages_of(drain(core_, [&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; }));
 }
 
 std::vector<Message> Servo::get(Millis timeout) {
@@ -79,15 +90,12 @@ std::vector<Message> Servo::latest(std::string_view channel) {
 }
 
 std::vector<Event> Servo::poll() {
-    auto events = core().inbox.take([](const Event&) { return true; });
-    for (const Event& e : events) {
-        if (!is_packet(e)) core_->callbacks.dispatch(e);
-    }
-    return events;
+    core();
+    return drain(core_, any);
 }
 
 bool Servo::wait(Millis timeout) {
-    return core().inbox.wait(timeout, [](const Event&) { return true; }, [] { return false; });
+    return core().inbox.wait(timeout, any, [] { return false; });
 }
 
 void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {

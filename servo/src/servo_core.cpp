@@ -9,6 +9,8 @@ namespace {
 
 // After accept() fails (typically: no descriptor left), the listener rests this long.
 constexpr Millis accept_backoff{100};
+// Connections accepted per readiness of a listener; more wait for the next turn of the loop.
+constexpr int accepts_per_turn = 64;
 
 const char* reject_text(RejectCode code) {
     switch (code) {
@@ -97,7 +99,8 @@ TimePoint Listener::service(TimePoint now) {
 }
 
 void Listener::ready(short, TimePoint now) {
-    while (acceptor_) {
+    // A bounded turn: a flood of connects cannot keep the I/O thread from the others.
+    for (int turn = 0; acceptor_ && turn < accepts_per_turn; ++turn) {
         auto socket = std::make_unique<TcpStream>();
         const sf::Socket::Status status = acceptor_->accept(*socket);
         if (status == sf::Socket::Done) {

@@ -24,10 +24,13 @@ void ClientCore::start(TimePoint now) {
 
 void ClientCore::shutdown(TimePoint now) {
     shut_down_ = true;
+    const bool planned = reconnect_at_ != no_deadline || status().state == State::connecting;
     reconnect_at_ = no_deadline;
-    if (phase() == Phase::idle) {
-        outbox().reset(false);
-        if (status().state != State::disconnected) {
+    if (phase() == Phase::idle || phase() == Phase::closing) {
+        // Closed already (maybe still lingering): only the reconnect it planned is called off.
+        cancel_reconnect();
+        if (phase() == Phase::idle) outbox().reset(false);
+        if (planned && status().state != State::disconnected) {
             set_status(State::disconnected, CloseReason::closed, "closed by this side");
             inbox.push(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
         }
@@ -42,7 +45,11 @@ TimePoint ClientCore::service(TimePoint now) {
         reconnect_at_ = no_deadline;
         start_connect(address_, port_, now);
     }
-    return Connection::service(now);
+    const TimePoint next = Connection::service(now);
+    // A close inside Connection::service (a deadline, the end of linger) may have planned a
+    // reconnect: wake up for it.
+    if (phase() == Phase::idle && reconnect_at_ != no_deadline) return std::min(next, reconnect_at_);
+    return next;
 }
 
 bool ClientCore::finished() const {

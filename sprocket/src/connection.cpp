@@ -23,6 +23,28 @@ std::uint64_t stamp(TimePoint t) {
 
 std::string ms(Millis d) { return std::to_string(d.count()) + " ms"; }
 
+// Roughly what a value holds in memory: a list of a million nulls is 1 MB on the wire but
+// 56 MB decoded, and the receive budget must count the latter.
+constexpr std::size_t map_node_overhead = 48;  // bytes: a std::map node's links and colour
+std::size_t footprint(const Value& value);
+std::size_t footprint(const Map& map) {
+    std::size_t n = 0;
+    for (const auto& [key, value] : map) n += map_node_overhead + key.capacity() + footprint(value);
+    return n;
+}
+std::size_t footprint(const Value& value) {
+    std::size_t n = sizeof(Value);
+    if (const auto* s = value.get_if<std::string>()) n += s->capacity();
+    else if (const auto* b = value.get_if<Bytes>()) n += b->capacity();
+    else if (const auto* o = value.get_if<Object>()) n += o->blob.capacity();
+    else if (const auto* m = value.get_if<Map>()) n += footprint(*m);
+    else if (const auto* l = value.get_if<List>()) {
+        n += (l->capacity() - l->size()) * sizeof(Value);
+        for (const Value& v : *l) n += footprint(v);
+    }
+    return n;
+}
+
 }  // namespace
 
 void Connection::validate(const ConnectionOptions& options) {
@@ -112,6 +134,13 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
         drop_stream();
     } else if (!reconnecting_) {
         outbox_.stop_accepting();
+    } else {
+        // The old socket gets what was queued up to the goodbye; what the game sends from now
+        // on stays in the outbox for the next connection.
+        Bytes rest;
+        outbox_.take(rest);
+        writing_.insert(writing_.end(), rest.begin(), rest.end());
+        took_ = false;
     }
     on_closed(reason, detail, now);
     if (at_once) {
@@ -124,7 +153,11 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
 
 void Connection::drop_stream() {
     // A stream cut mid-way cannot be resumed on another socket; untouched frames can be.
+    const std::size_t leftover = writing_.size() - written_;
+    writing_.clear();
+    written_ = 0;
     if (took_ || !reconnecting_) outbox_.reset(reconnecting_);
+    else if (leftover > 0) outbox_.sent(leftover);  // the old stream's tail, no longer ours to send
     took_ = false;
 }
 
@@ -133,13 +166,15 @@ void Connection::release(TimePoint now) {
     socket_.reset();
     phase_ = Phase::idle;
     deadline_ = no_deadline;
-    writing_.clear();
-    written_ = 0;
     drop_stream();
     on_released(now);
 }
 
 TimePoint Connection::service(TimePoint now) {
+    if (budget_->paused.load() && budget_->queued.load() <= options_.max_receive_queue) {
+        budget_->paused.store(false);  // the game took its packets: read again
+    }
+    if (phase_ != Phase::idle && phase_ != Phase::closing && overflowed(now)) return no_deadline;
     switch (phase_) {
     case Phase::idle:
         return no_deadline;
@@ -158,17 +193,7 @@ TimePoint Connection::service(TimePoint now) {
         if (phase_ == Phase::handshake) flush(now);
         return deadline_;
     case Phase::open:
-        if (budget_->paused.load()) {
-            // The game has not taken its packets: resume once it has; the silence is ours.
-            if (budget_->queued.load() <= options_.max_receive_queue) budget_->paused.store(false);
-            last_heard_ = now;
-        }
-        if (outbox_.overflowed()) {
-            close(CloseReason::queue_overflow,
-                  "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent",
-                  Farewell::drop, now);
-            return no_deadline;
-        }
+        if (budget_->paused.load()) last_heard_ = now;  // the silence is ours: we stopped reading
         if (now - last_heard_ >= options_.timeout) {
             close(CloseReason::timeout, "nothing heard for " + ms(options_.timeout), Farewell::goodbye, now);
             return deadline_;
@@ -193,6 +218,13 @@ TimePoint Connection::service(TimePoint now) {
     return no_deadline;
 }
 
+bool Connection::overflowed(TimePoint now) {
+    if (!outbox_.overflowed()) return false;
+    close(CloseReason::queue_overflow,
+          "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent", Farewell::drop, now);
+    return true;
+}
+
 void Connection::ready(short readiness, TimePoint now) {
     if (phase_ == Phase::connecting) {
         const int error = take_socket_error(static_cast<int>(socket_->getHandle()));
@@ -207,7 +239,14 @@ void Connection::ready(short readiness, TimePoint now) {
         return;
     }
     if (readiness & writable) flush(now);
-    if ((readiness & (readable | hangup | failed)) && phase_ != Phase::idle) read(now);
+    if (phase_ == Phase::idle) return;
+    if (interest() & readable) {
+        if (readiness & (readable | hangup | failed)) read(now);
+    } else if (readiness & (hangup | failed)) {
+        // Not reading (paused), yet the socket failed: poll(2) would report it forever.
+        const int error = take_socket_error(static_cast<int>(socket_->getHandle()));
+        lost(error != 0 ? sf::Socket::Error : sf::Socket::Disconnected, error, now);
+    }
 }
 
 void Connection::read(TimePoint now) {
@@ -236,7 +275,8 @@ void Connection::read(TimePoint now) {
             close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
             return;
         }
-        if (budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
+        if (overflowed(now)) return;  // e.g. pings answered faster than the peer reads pongs
+        if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
         if (got < want) return;  // the socket is drained for now
     }
 }
@@ -254,7 +294,9 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
             close(CloseReason::protocol_error, "bad packet: " + result.error().message, Farewell::goodbye, now);
             return;
         }
-        on_packet(std::move(result).packet(), frame.size + frame_header_size);
+        Packet packet = std::move(result).packet();
+        const std::size_t bytes = sizeof(Packet) + packet.channel().capacity() + footprint(packet);
+        on_packet(std::move(packet), bytes);
         return;
     }
     case FrameKind::hello:
@@ -320,7 +362,7 @@ void Connection::flush(TimePoint now) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
-            if (outbox_.has_data()) outbox_.take(writing_);
+            if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) outbox_.take(writing_);
             if (writing_.empty()) break;
             took_ = true;
         }

@@ -10,14 +10,24 @@ namespace {
 using detail::ClientCore;
 
 bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
+bool any(const Event&) { return true; }
 
-// Splits drained events: packets are returned, the others run their callbacks.
-std::vector<Packet> packets_of(std::vector<Event>& events, const detail::Callbacks& callbacks) {
+// Takes the events `select` picks, in order, and runs the callbacks of the connection events
+// among them. `core` is a copy on purpose: a callback may destroy the Sprocket it came from.
+template <class Select>
+std::vector<Event> drain(const std::shared_ptr<ClientCore> core, Select&& select) {
+    std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
+    for (const Event& e : events) {
+        if (!is_packet(e)) core->callbacks.dispatch(e);
+    }
+    return events;
+}
+
+std::vector<Packet> packets_of(std::vector<Event> events) {
     std::vector<Packet> packets;
     packets.reserve(events.size());
     for (Event& e : events) {
         if (is_packet(e)) packets.push_back(std::move(e.packet));
-        else callbacks.dispatch(e);
     }
     return packets;
 }
@@ -60,13 +70,13 @@ bool Sprocket::send(const Packet& packet) {
 }
 
 std::vector<Packet> Sprocket::get() {
-    auto events = core().inbox.take([](const Event&) { return true; });
-    return packets_of(events, core_->callbacks);
+    core();
+    return packets_of(drain(core_, any));
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
-    auto events = core().inbox.take([&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; });
-    return packets_of(events, core_->callbacks);
+    core();
+    return packets_of(drain(core_, [&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; }));
 }
 
 std::vector<Packet> Sprocket::get(Millis timeout) {
@@ -82,15 +92,12 @@ std::optional<Packet> Sprocket::latest(std::string_view channel) {
 }
 
 std::vector<Event> Sprocket::poll() {
-    auto events = core().inbox.take([](const Event&) { return true; });
-    for (const Event& e : events) {
-        if (!is_packet(e)) core_->callbacks.dispatch(e);
-    }
-    return events;
+    core();
+    return drain(core_, any);
 }
 
 bool Sprocket::wait(Millis timeout) {
-    return core().inbox.wait(timeout, [](const Event&) { return true; }, [] { return false; });
+    return core().inbox.wait(timeout, any, [] { return false; });
 }
 
 bool Sprocket::wait_connected(Millis timeout) {

@@ -4,11 +4,13 @@
 #include "helpers.hpp"
 
 #include <sprocket/detail/control.hpp>
+#include <sprocket/detail/socket.hpp>
 #include <sprocket/frame.hpp>
 
 #include <SFML/Network.hpp>
 
 #include <optional>
+#include <sys/socket.h>
 
 namespace nettest {
 
@@ -71,6 +73,13 @@ public:
     }
     bool closed() const { return closed_; }
     sf::TcpSocket& socket() { return socket_; }
+    /// Closes with a reset (RST) instead of a FIN: SO_LINGER with a zero timeout.
+    void reset() {
+        const linger abort{1, 0};
+        ::setsockopt(static_cast<int>(socket_.getHandle()), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        socket_.disconnect();
+        closed_ = true;
+    }
 
 private:
     bool setup(sf::Socket::Status status) {
@@ -96,7 +105,7 @@ private:
         return true;
     }
 
-    sf::TcpSocket socket_;
+    sprocket::detail::TcpStream socket_;  // an sf::TcpSocket whose descriptor is reachable
     sf::SocketSelector selector_;
     sprocket::FrameDecoder decoder_;
     bool closed_ = false;

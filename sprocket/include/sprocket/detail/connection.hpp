@@ -69,6 +69,12 @@ protected:
         outbox_.push_control(std::forward<Build>(build), front);
     }
     std::shared_ptr<ReceiveBudget> budget() const { return budget_; }
+    /// A close in progress will not be followed by a reconnect after all (`close()` while
+    /// lingering): the outbox stops accepting.
+    void cancel_reconnect() {
+        reconnecting_ = false;
+        outbox_.stop_accepting();
+    }
     TcpStream* socket() const { return socket_.get(); }
     const ConnectionOptions& options() const { return options_; }
 
@@ -98,6 +104,8 @@ private:
     void lost(sf::Socket::Status status, int error, TimePoint now);
     void release(TimePoint now);
     void drop_stream();
+    // Closes with queue_overflow if the outbox overflowed; true if it did.
+    bool overflowed(TimePoint now);
     bool reading() const;
 
     ConnectionOptions options_;

@@ -1,0 +1,204 @@
+// Regression cases from an adversarial review: reconnects that must not stall, callbacks that
+// destroy their endpoint, closes while lingering, and peers that misbehave in the handshake.
+#include "raw_peer.hpp"
+
+#include <sprocket/codec.hpp>
+
+#include <memory>
+
+using namespace nettest;
+using sprocket::CloseReason;
+using sprocket::EventKind;
+using sprocket::Packet;
+
+namespace {
+
+sprocket::SprocketOptions reconnecting() {
+    auto o = quick_client();
+    o.reconnect = true;
+    o.reconnect_delay = 20ms;
+    o.reconnect_max_delay = 50ms;
+    return o;
+}
+
+// Accepts a Sprocket on a raw listener, reads its hello and welcomes it.
+void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 5) {
+    REQUIRE(peer.accept(listener.listener));
+    const auto hello = peer.next_frame();
+    REQUIRE(hello);
+    REQUIRE(hello->kind == static_cast<std::uint8_t>(sprocket::FrameKind::hello));
+    sprocket::Bytes out;
+    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version});
+    REQUIRE(peer.send(out));
+}
+
+// Sends a frame of an unknown kind: the client closes with a goodbye and lingers.
+void break_protocol(RawPeer& peer) {
+    REQUIRE(peer.send(sprocket::Bytes{0, 0, 0, 0, 0x42}));
+}
+
+}  // namespace
+
+TEST_CASE("a reconnecting client keeps retrying after a handshake deadline, with nothing else to wake it") {
+    RawListener listener;
+    auto options = reconnecting();
+    options.handshake_timeout = 200ms;
+    sprocket::Sprocket client("127.0.0.1", listener.port(), options);
+    RawPeer first, second;
+    REQUIRE(first.accept(listener.listener));   // never answers the hello
+    REQUIRE(second.accept(listener.listener));  // the retry came on its own
+    CHECK(client.status().state == sprocket::State::connecting);
+}
+
+TEST_CASE("a send overflow while connecting closes the attempt at once") {
+    RawListener listener;  // accepts (in the kernel's backlog) but never answers
+    auto options = quick_client();
+    options.max_send_queue = 64 << 10;
+    sprocket::Sprocket client("127.0.0.1", listener.port(), options);
+    const Packet chunk{{"data", std::string(1000, 'x')}};
+    int refused = 0;
+    for (int i = 0; i < 100; ++i) refused += !client.send(chunk);
+    CHECK(refused > 0);
+    CHECK(next_event(client, EventKind::disconnected).reason == CloseReason::queue_overflow);
+    CHECK(client.status().state == sprocket::State::disconnected);
+}
+
+TEST_CASE("pings flooded before any hello cannot grow the server's queue") {
+    auto options = quick_server();
+    options.max_send_queue = 64 << 10;
+    options.handshake_timeout = 60s;  // the flood must be stopped long before this
+    sprocket::Servo server(0, options);
+    RawPeer flooder;
+    REQUIRE(flooder.connect(server.port()));
+    sprocket::Bytes pings;
+    for (int i = 0; i < 20'000; ++i) sprocket::detail::append_ping(pings, sprocket::FrameKind::ping, 1);
+    const std::size_t frame = pings.size() / 20'000;
+    flooder.socket().setBlocking(false);
+    std::size_t sent = 0;
+    bool cut_off = false;
+    const auto deadline = Clock::now() + patience;
+    while (!cut_off && Clock::now() < deadline) {
+        std::size_t n = 0;
+        const auto status = flooder.socket().send(pings.data() + sent % frame, pings.size() - sent % frame, n);
+        sent += n;
+        cut_off = status == sf::Socket::Disconnected || status == sf::Socket::Error;
+        if (!cut_off) server.wait(5ms);  // bounded: lets the server read and answer
+    }
+    INFO("sent " << sent << " bytes of pings");
+    CHECK(cut_off);
+    CHECK(server.poll().empty());  // it never joined
+}
+
+TEST_CASE("a callback may destroy its own Sprocket or Servo") {
+    auto server = std::make_unique<sprocket::Servo>(0, quick_server());
+    auto client = std::make_unique<sprocket::Sprocket>("127.0.0.1", server->port(), reconnecting());
+    REQUIRE(connect(*client));
+    int calls = 0;
+    client->on(EventKind::disconnected, [&](const sprocket::Event&) {
+        ++calls;
+        client.reset();
+    });
+    server.reset();  // the client now queues 'disconnected' and 'reconnecting'
+    const auto deadline = Clock::now() + patience;
+    while (client && Clock::now() < deadline) {
+        client->wait(100ms);
+        if (client) client->get();
+    }
+    CHECK(calls == 1);
+    CHECK_FALSE(client);
+
+    auto servo = std::make_unique<sprocket::Servo>(0, quick_server());
+    {
+        sprocket::Sprocket a("127.0.0.1", servo->port(), quick_client());
+        sprocket::Sprocket b("127.0.0.1", servo->port(), quick_client());
+        REQUIRE(until_clients(*servo, 2));
+    }
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(*servo, seen, [&](const auto&) { return servo->clients().empty(); }));
+    // Both have left (or are leaving); destroy the Servo from the first 'left' callback.
+    auto other = std::make_unique<sprocket::Servo>(0, quick_server());
+    {
+        sprocket::Sprocket a("127.0.0.1", other->port(), quick_client());
+        sprocket::Sprocket b("127.0.0.1", other->port(), quick_client());
+        REQUIRE(a.wait_connected(patience));
+        REQUIRE(b.wait_connected(patience));
+    }
+    int lefts = 0;
+    other->on(EventKind::left, [&](const sprocket::Event&) {
+        ++lefts;
+        other.reset();
+    });
+    const auto until = Clock::now() + patience;
+    while (other && Clock::now() < until) {
+        other->wait(100ms);
+        if (other) other->get();
+    }
+    CHECK(lefts == 1);
+}
+
+TEST_CASE("close() while a reconnecting client lingers ends it for good") {
+    RawListener listener;
+    sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
+    RawPeer peer;
+    welcome(peer, listener);
+    REQUIRE(connect(client));
+    break_protocol(peer);  // the client says goodbye and lingers: this peer reads nothing
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::reconnecting; }));
+    client.close();
+    CHECK(client.status().state == sprocket::State::disconnected);
+    CHECK(client.status().reason == CloseReason::closed);
+    CHECK_FALSE(client.send({{"x", 1}}));
+    const auto start = Clock::now();
+    CHECK(client.get(5s).empty());
+    CHECK(Clock::now() - start < 4s);  // over for good: no waiting the whole timeout
+}
+
+TEST_CASE("packets sent while a reconnecting client lingers go out on the next connection") {
+    RawListener listener;
+    sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
+    {
+        RawPeer peer;
+        welcome(peer, listener);
+        REQUIRE(connect(client));
+        break_protocol(peer);
+        std::vector<sprocket::Event> seen;
+        REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::reconnecting; }));
+        REQUIRE(client.send({{"x", 42}}));
+        // The old connection carries the goodbye and nothing after it.
+        const auto goodbye = peer.next_frame();
+        REQUIRE(goodbye);
+        CHECK(goodbye->kind == static_cast<std::uint8_t>(sprocket::FrameKind::goodbye));
+        CHECK_FALSE(peer.next_frame(200ms));
+    }
+    RawPeer again;
+    welcome(again, listener, 6);
+    const auto packet = again.next_frame();
+    REQUIRE(packet);
+    REQUIRE(packet->kind == static_cast<std::uint8_t>(sprocket::FrameKind::packet));
+    const auto decoded = sprocket::decode(packet->body);
+    REQUIRE(decoded);
+    CHECK(decoded.packet().get<int>("x") == 42);
+}
+
+TEST_CASE("a paused connection whose peer resets is dropped at once, not spun on") {
+    auto options = quick_server();
+    options.max_receive_queue = 16 << 10;
+    options.heartbeat_interval = 30s;  // no heartbeat will notice: only the socket's state can
+    options.timeout = 60s;
+    sprocket::Servo server(0, options);
+    RawPeer peer;
+    REQUIRE(peer.connect(server.port()));
+    REQUIRE(peer.join() != 0);
+    REQUIRE(next_event(server, EventKind::joined).client != 0);
+    sprocket::Bytes out;
+    for (int i = 0; i < 300; ++i) sprocket::append_packet_frame(out, Packet{{"data", std::string(1000, 'x')}});
+    REQUIRE(peer.send(out));
+    // The game does not drain: the server stops reading that peer. Wait until it has read
+    // enough to pause (its inbox then holds packets).
+    REQUIRE(server.wait(patience));
+    peer.reset();
+    // Only packets (left unread) and, promptly, the leave: the I/O thread noticed the reset.
+    const auto left = next_event(server, EventKind::left);
+    CHECK(left.reason == CloseReason::closed_by_peer);
+}
