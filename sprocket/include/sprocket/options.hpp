@@ -34,8 +34,9 @@ struct ConnectionOptions {
     /// Bytes queued for the peer and not yet taken by the kernel. Past it the connection is
     /// closed with `CloseReason::queue_overflow` ("send queue overflow") instead of growing.
     std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
-    /// Bytes of received packets waiting for `get()`. Past it, reading from that peer pauses
-    /// (TCP then slows the peer down) until the game drains its packets.
+    /// Memory held by received packets waiting for `get()` (as decoded, not as sent: a list of
+    /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that
+    /// peer pauses (TCP then slows the peer down) until the game drains its packets.
     std::size_t max_receive_queue = std::size_t{4} << 20;  // bytes
 };
 
