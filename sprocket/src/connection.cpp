@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t min_read = std::size_t{64} << 10;   // bytes
 constexpr std::size_t max_read = std::size_t{1} << 20;    // bytes
 // One connection's turn on the I/O thread reads at most this much, so others are served too.
-constexpr std::size_t read_turn = std::size_t{4} << 20;   // bytes
+constexpr std::size_t read_turn = std::size_t{1} << 20;   // bytes
 
 std::uint64_t stamp(TimePoint t) {
     return static_cast<std::uint64_t>(
@@ -194,6 +194,9 @@ TimePoint Connection::service(TimePoint now) {
         return deadline_;
     case Phase::open:
         if (budget_->paused.load()) last_heard_ = now;  // the silence is ours: we stopped reading
+        // Bytes waiting in the socket were heard, just not read yet (the I/O thread was busy).
+        if (now - last_heard_ >= options_.timeout && pending_input(static_cast<int>(socket_->getHandle())) > 0)
+            last_heard_ = now;
         if (now - last_heard_ >= options_.timeout) {
             close(CloseReason::timeout, "nothing heard for " + ms(options_.timeout), Farewell::goodbye, now);
             return deadline_;

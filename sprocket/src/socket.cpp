@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,12 @@ int take_socket_error(int descriptor) {
     socklen_t size = sizeof error;
     if (::getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return errno;
     return error;
+}
+
+std::size_t pending_input(int descriptor) {
+    int n = 0;
+    if (::ioctl(descriptor, FIONREAD, &n) != 0 || n < 0) return 0;
+    return static_cast<std::size_t>(n);
 }
 
 void shutdown_write(int descriptor) { ::shutdown(descriptor, SHUT_WR); }

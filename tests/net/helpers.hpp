@@ -22,14 +22,14 @@ inline constexpr std::chrono::milliseconds patience = 10s;
 inline sprocket::SprocketOptions quick_client() {
     sprocket::SprocketOptions o;
     o.heartbeat_interval = 50ms;
-    o.timeout = 2s;
+    o.timeout = 5s;
     o.handshake_timeout = 5s;
     return o;
 }
 inline sprocket::ServoOptions quick_server() {
     sprocket::ServoOptions o;
     o.heartbeat_interval = 50ms;
-    o.timeout = 2s;
+    o.timeout = 5s;
     o.handshake_timeout = 5s;
     return o;
 }

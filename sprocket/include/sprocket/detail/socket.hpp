@@ -6,6 +6,7 @@
 #include <SFML/Network/TcpListener.hpp>
 #include <SFML/Network/TcpSocket.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -27,6 +28,8 @@ public:
 
 /// The pending error of a socket (SO_ERROR): 0 once a non-blocking connect has succeeded.
 int take_socket_error(int descriptor);
+/// Bytes received and not read yet (FIONREAD); 0 on error.
+std::size_t pending_input(int descriptor);
 /// Sends FIN after the queued bytes (shutdown(SHUT_WR)); reading stays possible.
 void shutdown_write(int descriptor);
 /// errno's text: "connection refused".
