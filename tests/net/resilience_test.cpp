@@ -108,14 +108,6 @@ TEST_CASE("a callback may destroy its own Sprocket or Servo") {
     CHECK(calls == 1);
     CHECK_FALSE(client);
 
-    auto servo = std::make_unique<sprocket::Servo>(0, quick_server());
-    {
-        sprocket::Sprocket a("127.0.0.1", servo->port(), quick_client());
-        sprocket::Sprocket b("127.0.0.1", servo->port(), quick_client());
-        REQUIRE(until_clients(*servo, 2));
-    }
-    std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(*servo, seen, [&](const auto&) { return servo->clients().empty(); }));
     // Two clients leave; the first 'left' callback destroys the Servo.
     auto other = std::make_unique<sprocket::Servo>(0, quick_server());
     {
