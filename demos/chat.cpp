@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
             const auto port = parse_port(argv[3]);
             if (port && argv[4][0] != '\0') return run_client(argv[2], *port, argv[4]);
         }
-    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address in use)"
+    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address already in use)"
         std::cerr << e.what() << std::endl;
         return 1;
     }

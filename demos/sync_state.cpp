@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
             const auto port = parse_number(args[2], 65535);
             if (port) return run_client(std::string(args[1]), static_cast<std::uint16_t>(*port), ticks);
         }
-    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address in use)"
+    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address already in use)"
         std::cerr << e.what() << std::endl;
         return 1;
     }

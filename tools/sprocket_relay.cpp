@@ -179,7 +179,7 @@ int main(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {  // options the Servo refuses, e.g. a 300-byte password
         std::cerr << "sprocket-relay: " << e.what() << " (see --help)" << std::endl;
         return 2;
-    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address in use)"
+    } catch (const std::runtime_error& e) {  // e.g. "servo: cannot listen on 127.0.0.1:4242 (address already in use)"
         std::cerr << "sprocket-relay: " << e.what() << std::endl;
         return 1;
     }

@@ -1,5 +1,7 @@
 #include <sprocket/servo.hpp>
 
+#include <sprocket/detail/drain.hpp>
+
 #include "servo_core.hpp"
 
 #include <map>
@@ -10,19 +12,10 @@ namespace {
 
 using detail::ServoCore;
 
-bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
-bool any(const Event&) { return true; }
-
-// Takes the events `select` picks, in order, and runs the callbacks of the joins and leaves
-// among them. `core` is a copy on purpose: a callback may destroy the Servo it came from.
-template <class Select>
-std::vector<Event> drain(const std::shared_ptr<ServoCore> core, Select&& select) {
-    std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
-    for (const Event& e : events) {
-        if (!is_packet(e)) core->callbacks.dispatch(e);
-    }
-    return events;
-}
+using detail::any_event;
+using detail::channel_only;
+using detail::drain;
+using detail::is_packet;
 
 std::vector<Message> messages_of(std::vector<Event> events) {
     std::vector<Message> messages;
@@ -67,12 +60,12 @@ std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { ret
 
 std::vector<Message> Servo::get() {
     core();
-    return messages_of(drain(core_, any));
+    return messages_of(drain(core_, any_event));
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
     core();
-    return messages_of(drain(core_, [&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; }));
+    return messages_of(drain(core_, channel_only(channel)));
 }
 
 std::vector<Message> Servo::get(Millis timeout) {
@@ -91,11 +84,11 @@ std::vector<Message> Servo::latest(std::string_view channel) {
 
 std::vector<Event> Servo::poll() {
     core();
-    return drain(core_, any);
+    return drain(core_, any_event);
 }
 
 bool Servo::wait(Millis timeout) {
-    return core().inbox.wait(timeout, any, [] { return false; });
+    return core().inbox.wait(timeout, any_event, [] { return false; });
 }
 
 void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {

@@ -14,9 +14,10 @@ void ClientCore::start(TimePoint now) {
     started_ = true;
     if (address_ == sf::IpAddress::None) {
         const std::string why = "cannot resolve host '" + host_ + "'";
+        shut_down_ = true;
+        outbox().reset(false);  // first: once the game sees the status, sends must fail
         set_status(State::disconnected, CloseReason::connect_failed, why);
         inbox.push(Event{EventKind::disconnected, 0, {}, CloseReason::connect_failed, why});
-        shut_down_ = true;
         return;
     }
     start_connect(address_, port_, now);
@@ -30,13 +31,26 @@ void ClientCore::shutdown(TimePoint now) {
         // Closed already (maybe still lingering): only the reconnect it planned is called off.
         cancel_reconnect();
         if (phase() == Phase::idle) outbox().reset(false);
-        if (planned && status().state != State::disconnected) {
-            set_status(State::disconnected, CloseReason::closed, "closed by this side");
-            inbox.push(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
-        }
+        if (planned) report_closed();
+        return;
+    }
+    if (phase() == Phase::connecting || phase() == Phase::handshake) {
+        // Packets sent before the connection was up must still go out ("send, then exit"):
+        // the handshake may finish within `linger`; then they leave, followed by a goodbye.
+        // The game sees the close now; nothing about this connection is reported after it.
+        report_closed();
+        silent_ = true;
+        outbox().stop_accepting();
+        shorten_deadline(now + options_.linger);
         return;
     }
     close(CloseReason::closed, "", Farewell::goodbye, now);
+}
+
+void ClientCore::report_closed() {
+    if (status().state == State::disconnected) return;
+    set_status(State::disconnected, CloseReason::closed, "closed by this side");
+    inbox.push(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
 }
 
 TimePoint ClientCore::service(TimePoint now) {
@@ -85,6 +99,10 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
         id_.store(welcome->client);
         failures_ = 0;
         open(now);
+        if (shut_down_) {  // closed while connecting: deliver what was queued, then goodbye
+            close(CloseReason::closed, "", Farewell::goodbye, now);
+            return;
+        }
         set_status(State::connected, CloseReason::none, "");
         inbox.push(Event{EventKind::connected, welcome->client, {}, CloseReason::none, ""});
         return;
@@ -108,6 +126,7 @@ bool ClientCore::reconnects_after(CloseReason reason) const {
 }
 
 void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePoint now) {
+    if (silent_) return;  // the game was told already (closed while connecting)
     const ClientId me = id();
     const bool again = reconnects_after(reason);
     set_status(again ? State::connecting : State::disconnected, reason, detail);

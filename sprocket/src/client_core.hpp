@@ -42,6 +42,7 @@ protected:
 
 private:
     void set_status(State state, CloseReason reason, std::string detail);
+    void report_closed();  // status and event for a close by this side (once)
 
     SprocketOptions options_;
     std::string host_;
@@ -51,6 +52,7 @@ private:
     mutable std::mutex status_mutex_;
     Status status_;  // guarded by status_mutex_
     bool shut_down_ = false;
+    bool silent_ = false;  // closed by the game while connecting: report nothing more
     bool started_ = false;
     TimePoint reconnect_at_ = no_deadline;
     int failures_ = 0;  // connection attempts in a row that did not reach "connected"

@@ -81,24 +81,24 @@ short Connection::interest() const {
 
 void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port, TimePoint now) {
     socket_ = std::make_unique<TcpStream>();
-    socket_->setBlocking(false);
     decoder_ = FrameDecoder(decoder_.max_frame_size());
     writing_.clear();
     written_ = 0;
     write_shut_ = false;
     deadline_ = now + options_.handshake_timeout;
     phase_ = Phase::connecting;
-    // SFML's connect with a zero timeout is a plain non-blocking connect(2): no select().
-    const sf::Socket::Status status = socket_->connect(address, port);
-    const int error = last_error();
+    // A plain non-blocking connect(2), never SFML's connect with a timeout (select(): it aborts
+    // the process on a descriptor above 1023).
+    int error = 0;
+    const sf::Socket::Status status = socket_->connect_nonblocking(address, port, error);
     if (status == sf::Socket::Done) {
         phase_ = Phase::handshake;
         on_tcp_connected(now);
     } else if (status != sf::Socket::NotReady) {
-        const std::string why = socket_->getHandle() == sf::SocketHandle(-1)
-                                    ? "no free socket descriptor (" + error_text(error) + ")"
-                                    : error_text(error);
-        close(CloseReason::connect_failed, why, Farewell::drop, now);
+        const bool no_descriptor = socket_->getHandle() == sf::SocketHandle(-1);
+        close(CloseReason::connect_failed,
+              no_descriptor ? "no free socket descriptor (" + error_text(error) + ")" : error_text(error),
+              Farewell::drop, now);
     }
 }
 

@@ -11,6 +11,33 @@
 
 namespace sprocket::detail {
 
+namespace {
+
+sockaddr_in ipv4(const sf::IpAddress& address, std::uint16_t port) {
+    sockaddr_in where{};
+    where.sin_family = AF_INET;
+    where.sin_port = htons(port);
+    where.sin_addr.s_addr = htonl(address.toInteger());
+    return where;
+}
+
+}  // namespace
+
+sf::Socket::Status TcpStream::connect_nonblocking(const sf::IpAddress& address, std::uint16_t port, int& error) {
+    disconnect();
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = errno;
+        return sf::Socket::Error;
+    }
+    setBlocking(false);
+    create(static_cast<sf::SocketHandle>(fd));  // SFML owns it from here: non-blocking, TCP_NODELAY
+    const sockaddr_in where = ipv4(address, port);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) == 0) return sf::Socket::Done;
+    error = errno;
+    return error == EINPROGRESS ? sf::Socket::NotReady : sf::Socket::Error;
+}
+
 bool TcpAcceptor::open(std::uint16_t port, const sf::IpAddress& address, int& error) {
     close();
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -20,10 +47,7 @@ bool TcpAcceptor::open(std::uint16_t port, const sf::IpAddress& address, int& er
     }
     const int on = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in where{};
-    where.sin_family = AF_INET;
-    where.sin_port = htons(port);
-    where.sin_addr.s_addr = htonl(address.toInteger());
+    const sockaddr_in where = ipv4(address, port);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) != 0 || ::listen(fd, SOMAXCONN) != 0) {
         error = errno;
         ::close(fd);

@@ -1,5 +1,7 @@
 #include <sprocket/sprocket.hpp>
 
+#include <sprocket/detail/drain.hpp>
+
 #include "client_core.hpp"
 
 #include <stdexcept>
@@ -9,19 +11,10 @@ namespace {
 
 using detail::ClientCore;
 
-bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
-bool any(const Event&) { return true; }
-
-// Takes the events `select` picks, in order, and runs the callbacks of the connection events
-// among them. `core` is a copy on purpose: a callback may destroy the Sprocket it came from.
-template <class Select>
-std::vector<Event> drain(const std::shared_ptr<ClientCore> core, Select&& select) {
-    std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
-    for (const Event& e : events) {
-        if (!is_packet(e)) core->callbacks.dispatch(e);
-    }
-    return events;
-}
+using detail::any_event;
+using detail::channel_only;
+using detail::drain;
+using detail::is_packet;
 
 std::vector<Packet> packets_of(std::vector<Event> events) {
     std::vector<Packet> packets;
@@ -71,12 +64,12 @@ bool Sprocket::send(const Packet& packet) {
 
 std::vector<Packet> Sprocket::get() {
     core();
-    return packets_of(drain(core_, any));
+    return packets_of(drain(core_, any_event));
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
     core();
-    return packets_of(drain(core_, [&](const Event& e) { return !is_packet(e) || e.packet.channel() == channel; }));
+    return packets_of(drain(core_, channel_only(channel)));
 }
 
 std::vector<Packet> Sprocket::get(Millis timeout) {
@@ -93,11 +86,11 @@ std::optional<Packet> Sprocket::latest(std::string_view channel) {
 
 std::vector<Event> Sprocket::poll() {
     core();
-    return drain(core_, any);
+    return drain(core_, any_event);
 }
 
 bool Sprocket::wait(Millis timeout) {
-    return core().inbox.wait(timeout, any, [] { return false; });
+    return core().inbox.wait(timeout, any_event, [] { return false; });
 }
 
 bool Sprocket::wait_connected(Millis timeout) {

@@ -197,3 +197,69 @@ TEST_CASE("a paused connection whose peer resets is dropped at once, not spun on
     const auto left = next_event(server, EventKind::left);
     CHECK(left.reason == CloseReason::closed_by_peer);
 }
+
+TEST_CASE("get(channel) never lets a connection event overtake packets left queued") {
+    sprocket::Servo server(0, quick_server());
+    {
+        sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+        REQUIRE(client.wait_connected(patience));
+        client.send(Packet::on("a", {{"n", 1}}));
+    }
+    std::vector<std::string> order;
+    server.on(EventKind::joined, [&](const sprocket::Event&) { order.push_back("joined"); });
+    server.on(EventKind::left, [&](const sprocket::Event&) { order.push_back("left"); });
+    // Wait until everything is queued: the leave is last.
+    REQUIRE(server.wait(patience));
+    const auto deadline = Clock::now() + patience;
+    while (Clock::now() < deadline) {
+        CHECK(server.get("b").empty());  // runs the callbacks of events before the "a" packet
+        if (!order.empty()) break;
+        server.wait(20ms);
+    }
+    REQUIRE(order == std::vector<std::string>{"joined"});  // 'left' waits behind the "a" packet
+    std::vector<sprocket::Event> rest;
+    REQUIRE(pump_until(server, rest, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(rest.size() == 2);
+    CHECK(rest[0].packet.get<int>("n") == 1);
+    CHECK(order == std::vector<std::string>{"joined", "left"});
+}
+
+TEST_CASE("send, then destroy at once: the packet still goes out (a script's last words)") {
+    sprocket::Servo server(0, quick_server());
+    {
+        sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+        CHECK(client.send({{"last", "words"}}));
+    }  // destroyed while (most likely) still connecting
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(server, seen, [](const auto& e) { return !e.empty() && e.back().kind == EventKind::left; }));
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0].kind == EventKind::joined);
+    CHECK(seen[1].packet.get<std::string>("last") == "words");
+    CHECK(seen[2].reason == CloseReason::closed_by_peer);
+}
+
+TEST_CASE("close() while connecting: closed at once for the game, queued packets still delivered") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    client.send({{"queued", true}});
+    client.close();
+    CHECK(client.status().state == sprocket::State::disconnected);
+    CHECK(client.status().reason == CloseReason::closed);
+    CHECK_FALSE(client.send({{"late", true}}));
+    const auto got = receive(server, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].packet.has("queued"));
+    // The close is the last event (a 'connected' may come before it, if the handshake won the
+    // race with close(); never after it).
+    const auto events = client.poll();
+    REQUIRE_FALSE(events.empty());
+    CHECK(events.back().kind == EventKind::disconnected);
+    CHECK(events.back().reason == CloseReason::closed);
+    CHECK(client.poll().empty());
+}
+
+TEST_CASE("a client that can never connect refuses sends instead of queueing forever") {
+    sprocket::Sprocket client("no.such.host.invalid", 1, quick_client());
+    REQUIRE_FALSE(client.wait_connected(patience));
+    CHECK_FALSE(client.send({{"x", 1}}));
+}

@@ -47,7 +47,8 @@ struct Message {
 };
 
 /// A server. Listens at construction; every method returns at once (except `wait` and
-/// `get(timeout)`) and can be called from any thread.
+/// `get(timeout)`) and can be called from any thread (events stay in order when one thread
+/// drains them). Any method of a moved-from Servo throws std::logic_error.
 class Servo {
 public:
     /// Listens on `options.host:port`; port 0 lets the OS pick (see `port()`).
@@ -55,8 +56,9 @@ public:
     /// `servo: cannot listen on 127.0.0.1:4242 (address already in use)`; std::invalid_argument
     /// for unusable options (see `Sprocket`).
     explicit Servo(std::uint16_t port = 0, ServoOptions options = {});
-    /// Says goodbye (`server_shutdown`) to every client, stops listening, returns. Queued
-    /// bytes leave in the background for at most `linger`.
+    /// Says goodbye (`server_shutdown`) to every client and stops listening; returns once the
+    /// I/O thread has done so (a moment). Queued bytes leave in the background for at most
+    /// `linger`.
     ~Servo();
     Servo(Servo&&) noexcept;
     Servo& operator=(Servo&&) noexcept;
@@ -98,8 +100,9 @@ public:
 
     /// The clients that completed the handshake and have not left, by id.
     std::vector<ClientInfo> clients() const;
-    /// Says goodbye with `CloseReason::kicked` and `reason`, and disconnects. False when there
-    /// is no such client.
+    /// Says goodbye with `CloseReason::kicked` and `reason`, and disconnects (on the I/O thread,
+    /// soon). True when the kick was queued; false when there is no such client. A client that
+    /// leaves on its own at that moment is reported as it left (`closed by peer`).
     bool kick(ClientId client, std::string reason = {});
 
 private:

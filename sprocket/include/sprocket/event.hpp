@@ -60,7 +60,7 @@ struct Event {
     ClientId client = 0;
     /// For `EventKind::packet`.
     Packet packet;
-    /// For `disconnected` and `left`.
+    /// For `disconnected` and `left`; for `reconnecting`, why the connection was lost.
     CloseReason reason = CloseReason::none;
     /// Readable details: the peer's goodbye text, the reject reason, the decode error, ...
     std::string detail;

@@ -53,7 +53,8 @@ std::ostream& operator<<(std::ostream& os, const Status& status);
 /// `get(timeout)`, which wait at most their timeout) and can be called from any thread.
 ///
 /// Connection problems never throw: they show up as `disconnected` events and in `status()`.
-/// Exceptions are only for programming errors, and are documented on each method.
+/// Exceptions are only for programming errors, and are documented on each method; any method
+/// of a moved-from Sprocket throws std::logic_error.
 class Sprocket {
 public:
     /// Starts connecting to `host:port` (a numeric address or a name; a name is resolved here,
@@ -62,7 +63,8 @@ public:
     /// application name or password over 255 bytes, `timeout` <= `heartbeat_interval`, ...).
     Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options = {});
     /// Says goodbye (`CloseReason::closed`) after what is queued, then closes. Returns at once;
-    /// the bytes leave in the background (at most `linger`).
+    /// the bytes leave in the background (at most `linger`). If it is still connecting, the
+    /// handshake may finish within `linger`, so "send, then destroy" still delivers.
     ~Sprocket();
     Sprocket(Sprocket&&) noexcept;
     Sprocket& operator=(Sprocket&&) noexcept;
@@ -78,7 +80,7 @@ public:
     bool send(std::initializer_list<Map::Entry> entries) { return send(Packet(entries)); }
 
     /// Every packet received since the last call, oldest first. Never blocks. Connection events
-    /// on the way run their callbacks (see `on`) and update `status()`.
+    /// on the way run their callbacks (see `on`).
     std::vector<Packet> get();
     /// Only the packets of one channel; the other channels stay queued.
     std::vector<Packet> get(std::string_view channel);
@@ -93,7 +95,8 @@ public:
     /// Waits up to `timeout` until something (a packet or an event) is ready. True if so.
     bool wait(Millis timeout);
     /// Waits up to `timeout` until the handshake is done. True when connected; false when it
-    /// failed (see `status()`) or is still connecting. Events are left for get()/poll().
+    /// failed for good (see `status()`) or is still connecting — with `reconnect` on, it keeps
+    /// trying until the timeout. Events are left for get()/poll().
     bool wait_connected(Millis timeout);
 
     /// Calls `callback` for every event of `kind` (connected, disconnected, reconnecting) on
@@ -109,7 +112,9 @@ public:
     /// Smoothed round-trip time measured by heartbeats; zero until the first one returns.
     std::chrono::microseconds rtt() const;
 
-    /// Says goodbye and closes now; no reconnect. Later sends return false.
+    /// Says goodbye and closes now; no reconnect. Later sends return false; the status is
+    /// `disconnected` (`closed`) when it returns. Packets queued before still go out, even
+    /// when it was still connecting (within `linger`).
     void close();
 
 private:

@@ -15,6 +15,7 @@
 
 #include <SFML/Network/IpAddress.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -69,6 +70,8 @@ protected:
         outbox_.push_control(std::forward<Build>(build), front);
     }
     std::shared_ptr<ReceiveBudget> budget() const { return budget_; }
+    /// Brings the connect/handshake deadline forward to `t` (if later).
+    void shorten_deadline(TimePoint t) { deadline_ = std::min(deadline_, t); }
     /// A close in progress will not be followed by a reconnect after all (`close()` while
     /// lingering): the outbox stops accepting.
     void cancel_reconnect() {
@@ -89,8 +92,10 @@ protected:
     /// The socket is fully closed (phase back to idle).
     virtual void on_released(TimePoint) {}
     /// True when another connection will follow one closed for `reason` (a reconnecting
-    /// client): the outbox then keeps accepting packets, and keeps those not yet started on
-    /// the closed socket. Asked once per close, before `on_closed`.
+    /// client): the outbox then keeps accepting packets for the next connection. What was
+    /// queued before the close goes with the old stream (after a goodbye, or dropped with a
+    /// cut stream); only a connect that never got going keeps its queue. Asked once per close,
+    /// before `on_closed`.
     virtual bool reconnects_after(CloseReason) const { return false; }
     /// True when a goodbye's reason is reported as is (a client believes "kicked" and "server
     /// shutdown"); otherwise it is reported as `closed_by_peer` with the reason in the detail.

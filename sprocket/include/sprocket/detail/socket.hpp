@@ -15,6 +15,10 @@ namespace sprocket::detail {
 class TcpStream : public sf::TcpSocket {
 public:
     using sf::TcpSocket::getHandle;
+    /// Starts a non-blocking connect (SFML's own `connect` would lose errno when no descriptor
+    /// is left). `Done`: connected already; `NotReady`: in progress (wait for writable);
+    /// `Error`: failed, with errno's value in `error`.
+    sf::Socket::Status connect_nonblocking(const sf::IpAddress& address, std::uint16_t port, int& error);
 };
 
 class TcpAcceptor : public sf::TcpListener {

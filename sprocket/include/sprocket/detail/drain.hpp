@@ -1,0 +1,40 @@
+#pragma once
+/// \file
+/// How an endpoint hands its inbox to the game: take the events asked for, in order, and run
+/// the callbacks of the connection events among them. Shared by Sprocket and Servo.
+
+#include <sprocket/event.hpp>
+
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sprocket::detail {
+
+inline bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
+inline bool any_event(const Event&) { return true; }
+
+/// Selects the packets of `channel`, and the connection events queued before any packet of
+/// another channel (a later event waits: it must not overtake the packets left queued).
+inline auto channel_only(std::string_view channel) {
+    return [channel, blocked = false](const Event& e) mutable {
+        if (!is_packet(e)) return !blocked;
+        if (e.packet.channel() == channel) return true;
+        blocked = true;
+        return false;
+    };
+}
+
+/// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks. `core` (with
+/// `inbox` and `callbacks`) is taken by value on purpose: a callback may destroy the endpoint.
+template <class Core, class Select>
+std::vector<Event> drain(const std::shared_ptr<Core> core, Select&& select) {
+    std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
+    for (const Event& e : events) {
+        if (!is_packet(e)) core->callbacks.dispatch(e);
+    }
+    return events;
+}
+
+}  // namespace sprocket::detail
