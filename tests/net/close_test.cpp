@@ -8,28 +8,6 @@ using sprocket::CloseReason;
 using sprocket::EventKind;
 using sprocket::Packet;
 
-namespace {
-
-// A port with nothing listening on it (the OS picked it, then it was closed again).
-std::uint16_t closed_port() {
-    sf::TcpListener listener;
-    REQUIRE(listener.listen(0, sf::IpAddress::LocalHost) == sf::Socket::Done);
-    return listener.getLocalPort();
-}
-
-// Accepts a Sprocket on a raw listener and welcomes it as client `id`.
-void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 7) {
-    REQUIRE(peer.accept(listener.listener));
-    const auto hello = peer.next_frame();
-    REQUIRE(hello);
-    REQUIRE(hello->kind == static_cast<std::uint8_t>(sprocket::FrameKind::hello));
-    sprocket::Bytes out;
-    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version});
-    REQUIRE(peer.send(out));
-}
-
-}  // namespace
-
 TEST_CASE("close(): the client reports 'closed', the server 'closed by peer'") {
     sprocket::Servo server(0, quick_server());
     sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <type_traits>
 #include <vector>
 
 namespace nettest {
@@ -78,32 +79,22 @@ inline bool until_clients(sprocket::Servo& server, std::size_t n, std::vector<sp
     return pump_until(server, seen ? *seen : local, [&](const auto&) { return server.clients().size() == n; });
 }
 
-/// Collects at least `n` packets from a client.
-inline std::vector<sprocket::Packet> receive(sprocket::Sprocket& client, std::size_t n,
-                                             std::chrono::milliseconds limit = patience) {
-    std::vector<sprocket::Packet> got;
+/// Collects at least `n` packets (Sprocket) or messages (Servo) within `limit`; fewer when
+/// the deadline passes or a client is disconnected for good.
+template <class Endpoint>
+auto receive(Endpoint& endpoint, std::size_t n, std::chrono::milliseconds limit = patience) {
+    decltype(endpoint.get()) got;
     const auto deadline = Clock::now() + limit;
     while (got.size() < n) {
         const auto now = Clock::now();
         if (now >= deadline) break;
-        for (auto& p : client.get(std::chrono::ceil<std::chrono::milliseconds>(deadline - now))) got.push_back(std::move(p));
-        if (client.status().state == sprocket::State::disconnected) {
-            for (auto& p : client.get()) got.push_back(std::move(p));
-            break;
+        for (auto& m : endpoint.get(std::chrono::ceil<std::chrono::milliseconds>(deadline - now))) got.push_back(std::move(m));
+        if constexpr (std::is_same_v<Endpoint, sprocket::Sprocket>) {
+            if (endpoint.status().state == sprocket::State::disconnected) {
+                for (auto& m : endpoint.get()) got.push_back(std::move(m));
+                break;
+            }
         }
-    }
-    return got;
-}
-
-/// Collects at least `n` messages on a server.
-inline std::vector<sprocket::Message> receive(sprocket::Servo& server, std::size_t n,
-                                              std::chrono::milliseconds limit = patience) {
-    std::vector<sprocket::Message> got;
-    const auto deadline = Clock::now() + limit;
-    while (got.size() < n) {
-        const auto now = Clock::now();
-        if (now >= deadline) break;
-        for (auto& m : server.get(std::chrono::ceil<std::chrono::milliseconds>(deadline - now))) got.push_back(std::move(m));
     }
     return got;
 }

@@ -72,11 +72,7 @@ TEST_CASE("a client whose server never reads overflows its own queue and says so
     options.timeout = 60s;
     sprocket::Sprocket client("127.0.0.1", listener.port(), options);
     RawPeer server;
-    REQUIRE(server.accept(listener.listener));
-    REQUIRE(server.next_frame());  // the hello
-    sprocket::Bytes out;
-    sprocket::detail::append_welcome(out, {1, sprocket::detail::protocol_version});
-    REQUIRE(server.send(out));
+    welcome(server, listener, 1);
     REQUIRE(connect(client));
     const Packet chunk{{"data", std::string(1000, 'x')}};
     bool refused = false;

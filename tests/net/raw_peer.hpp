@@ -118,4 +118,21 @@ struct RawListener {
     std::uint16_t port() const { return listener.getLocalPort(); }
 };
 
+/// Plays a server: accepts a Sprocket on `listener`, reads its hello, welcomes it as `id`.
+inline void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 7) {
+    REQUIRE(peer.accept(listener.listener));
+    const auto hello = peer.next_frame();
+    REQUIRE(hello);
+    REQUIRE(hello->kind == static_cast<std::uint8_t>(sprocket::FrameKind::hello));
+    sprocket::Bytes out;
+    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version});
+    REQUIRE(peer.send(out));
+}
+
+/// A port with nothing listening on it (the OS picked it, then it was closed again).
+inline std::uint16_t closed_port() {
+    RawListener taken;
+    return taken.port();
+}
+
 }  // namespace nettest

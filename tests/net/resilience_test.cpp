@@ -21,17 +21,6 @@ sprocket::SprocketOptions reconnecting() {
     return o;
 }
 
-// Accepts a Sprocket on a raw listener, reads its hello and welcomes it.
-void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 5) {
-    REQUIRE(peer.accept(listener.listener));
-    const auto hello = peer.next_frame();
-    REQUIRE(hello);
-    REQUIRE(hello->kind == static_cast<std::uint8_t>(sprocket::FrameKind::hello));
-    sprocket::Bytes out;
-    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version});
-    REQUIRE(peer.send(out));
-}
-
 // Sends a frame of an unknown kind: the client closes with a goodbye and lingers.
 void break_protocol(RawPeer& peer) {
     REQUIRE(peer.send(sprocket::Bytes{0, 0, 0, 0, 0x42}));
@@ -135,7 +124,7 @@ TEST_CASE("close() while a reconnecting client lingers ends it for good") {
     RawListener listener;
     sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
     RawPeer peer;
-    welcome(peer, listener);
+    welcome(peer, listener, 5);
     REQUIRE(connect(client));
     break_protocol(peer);  // the client says goodbye and lingers: this peer reads nothing
     std::vector<sprocket::Event> seen;
@@ -154,7 +143,7 @@ TEST_CASE("packets sent while a reconnecting client lingers go out on the next c
     sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
     {
         RawPeer peer;
-        welcome(peer, listener);
+        welcome(peer, listener, 5);
         REQUIRE(connect(client));
         break_protocol(peer);
         std::vector<sprocket::Event> seen;
