@@ -19,21 +19,18 @@ using Clock = std::chrono::steady_clock;
 /// Generous: a noisy 2-core machine running sanitizers must never hit it when things work.
 inline constexpr std::chrono::milliseconds patience = 10s;
 
-/// Options for tests: short timers so timeouts are reached quickly.
-inline sprocket::SprocketOptions quick_client() {
-    sprocket::SprocketOptions o;
+/// Options for tests: heartbeats every 50 ms (RTT shows up fast); timeouts with slack for a
+/// noisy machine. Tests that exercise a timeout set their own, shorter one.
+template <class Options>
+Options quick() {
+    Options o;
     o.heartbeat_interval = 50ms;
     o.timeout = 5s;
     o.handshake_timeout = 5s;
     return o;
 }
-inline sprocket::ServoOptions quick_server() {
-    sprocket::ServoOptions o;
-    o.heartbeat_interval = 50ms;
-    o.timeout = 5s;
-    o.handshake_timeout = 5s;
-    return o;
-}
+inline sprocket::SprocketOptions quick_client() { return quick<sprocket::SprocketOptions>(); }
+inline sprocket::ServoOptions quick_server() { return quick<sprocket::ServoOptions>(); }
 
 /// Drains `endpoint`'s events into `seen` until `done(seen)` holds or the deadline passes.
 template <class Endpoint>
