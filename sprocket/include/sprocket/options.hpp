@@ -33,6 +33,7 @@ struct ConnectionOptions {
     std::size_t max_frame_size = std::size_t{1} << 20;  // bytes
     /// Bytes queued for the peer and not yet taken by the kernel. Past it the connection is
     /// closed with `CloseReason::queue_overflow` ("send queue overflow") instead of growing.
+    /// Must hold at least one frame of `max_frame_size` (checked at construction).
     std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
     /// Memory held by received packets waiting for `get()` (as decoded, not as sent: a list of
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that
