@@ -110,13 +110,11 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     // Encoded once here; every client's queue gets a copy of the same bytes.
     Bytes frame;
     append_packet_frame(frame, packet);
-    if (frame.size() - frame_header_size > core.options.max_frame_size) {
-        throw std::length_error("sprocket: a packet of " + std::to_string(frame.size() - frame_header_size) +
-                                " bytes exceeds max_frame_size " + std::to_string(core.options.max_frame_size));
-    }
+    detail::Outbox::check_fits(frame.size(), core.options.max_frame_size, core.options.max_send_queue);
+    const auto links = core.links();
     std::size_t queued = 0;
     bool wake = false;
-    for (const auto& [id, link] : core.links()) {
+    for (const auto& [id, link] : links) {
         if (id == except) continue;
         const auto result = link->outbox().push_frames(frame);
         queued += result == detail::Outbox::Push::queued;

@@ -56,8 +56,6 @@ void Connection::validate(const ConnectionOptions& options) {
     if (options.handshake_timeout.count() <= 0) fail("handshake_timeout must be positive");
     if (options.max_frame_size == 0 || options.max_frame_size > max_frame_size_limit)
         fail("max_frame_size must be between 1 and 4294967295");
-    if (options.max_send_queue < options.max_frame_size + frame_header_size)
-        fail("max_send_queue must hold at least one frame of max_frame_size (plus its 5-byte header)");
 }
 
 Connection::Connection(const ConnectionOptions& options)

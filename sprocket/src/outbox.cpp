@@ -5,6 +5,14 @@
 
 namespace sprocket::detail {
 
+void Outbox::check_fits(std::size_t frame, std::size_t max_frame, std::size_t limit) {
+    const std::size_t body = frame - frame_header_size;
+    if (body <= max_frame && frame <= limit) return;
+    throw std::length_error("sprocket: a packet of " + std::to_string(body) + " bytes exceeds " +
+                            (body > max_frame ? "max_frame_size " + std::to_string(max_frame)
+                                              : "max_send_queue " + std::to_string(limit)));
+}
+
 Outbox::Push Outbox::admit(std::size_t adding) {
     if (!accepting_) return Push::closed;
     if (unsent_ + adding > limit_) {
@@ -22,10 +30,9 @@ Outbox::Push Outbox::push_packet(const Packet& packet) {
     const std::size_t before = pending_.size();
     append_packet_frame(pending_, packet);
     const std::size_t added = pending_.size() - before;
-    if (added - frame_header_size > max_frame_) {
+    if (added - frame_header_size > max_frame_ || added > limit_) {
         pending_.resize(before);
-        throw std::length_error("sprocket: a packet of " + std::to_string(added - frame_header_size) +
-                                " bytes exceeds max_frame_size " + std::to_string(max_frame_));
+        check_fits(added, max_frame_, limit_);  // throws
     }
     result = admit(added);
     if (result != Push::queued) {

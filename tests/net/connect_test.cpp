@@ -208,6 +208,14 @@ TEST_CASE("a packet bigger than max_frame_size is refused on the sender's side")
     servo_options.max_frame_size = 1000;
     sprocket::Servo small(0, servo_options);
     CHECK_THROWS_AS(small.sendall({{"blob", std::string(2000, 'x')}}), std::length_error);
+
+    auto tight = quick_client();
+    tight.max_send_queue = 64 << 10;  // a 100 KB packet could never be queued: refused, still open
+    sprocket::Sprocket limited("127.0.0.1", server.port(), tight);
+    REQUIRE(limited.wait_connected(patience));
+    CHECK_THROWS_AS(limited.send({{"blob", std::string(100'000, 'x')}}), std::length_error);
+    CHECK(limited.send({{"small", 1}}));
+    CHECK(limited.connected());
 }
 
 TEST_CASE("a moved-from endpoint says so instead of crashing") {

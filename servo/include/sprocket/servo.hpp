@@ -90,7 +90,8 @@ public:
 
     /// Sends to one client; the packet is encoded on the calling thread. False when there is
     /// no such client (any more) or its send queue overflowed (it is then disconnected).
-    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`.
+    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
+    /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
     bool send(ClientId client, const Packet& packet);
     /// Sends to every client. The packet is encoded once. Returns how many it was queued for.
     std::size_t sendall(const Packet& packet);

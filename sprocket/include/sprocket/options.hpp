@@ -33,7 +33,8 @@ struct ConnectionOptions {
     std::size_t max_frame_size = std::size_t{1} << 20;  // bytes
     /// Bytes queued for the peer and not yet taken by the kernel. Past it the connection is
     /// closed with `CloseReason::queue_overflow` ("send queue overflow") instead of growing.
-    /// Must hold at least one frame of `max_frame_size` (checked at construction).
+    /// A packet bigger than this on its own can never be queued: `send` throws
+    /// std::length_error for it (like for one over `max_frame_size`), the connection stays.
     std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
     /// Memory held by received packets waiting for `get()` (as decoded, not as sent: a list of
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that

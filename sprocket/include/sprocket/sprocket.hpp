@@ -74,7 +74,8 @@ public:
     /// Queues a packet for the server; the packet is encoded here, on the calling thread.
     /// Returns false, and sends nothing, when the connection is closed for good or the send
     /// queue is full (which also closes the connection with `queue_overflow`).
-    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`.
+    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
+    /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
     bool send(const Packet& packet);
     /// `send({{"x", 1}, {"y", 2}})`.
     bool send(std::initializer_list<Map::Entry> entries) { return send(Packet(entries)); }

@@ -24,7 +24,8 @@ public:
     Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame) {}
 
     /// Encodes `packet` as a frame at the end of the queue (on the calling thread).
-    /// Throws std::length_error when its body exceeds `max_frame` (nothing is queued).
+    /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
+    /// the limit (it could never be queued); nothing is queued then.
     Push push_packet(const Packet& packet);
     /// Appends already-framed bytes (a `sendall` shares one encoding this way).
     Push push_frames(const Bytes& frames);
@@ -46,6 +47,10 @@ public:
         }
         has_data_.store(true);
     }
+
+    /// Throws std::length_error unless a frame of `frame` bytes (header included) could ever
+    /// be queued: its body within `max_frame`, the frame within `limit`.
+    static void check_fits(std::size_t frame, std::size_t max_frame, std::size_t limit);
 
     /// True when `take` would return bytes. Lock-free, for the I/O thread's loop.
     bool has_data() const { return has_data_.load(); }
