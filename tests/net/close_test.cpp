@@ -114,7 +114,7 @@ TEST_CASE("a server that sends garbage: 'protocol error', and the packets before
     out.insert(out.end(), junk.begin(), junk.end());
     REQUIRE(peer.send(out));
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::disconnected; }));
+    REQUIRE(pump_until(client, seen, last_is(EventKind::disconnected)));
     REQUIRE(seen.size() == 3);
     CHECK(seen[0].kind == EventKind::connected);
     CHECK(seen[1].packet.get<int>("good") == 1);
@@ -181,7 +181,7 @@ TEST_CASE("endpoints destroyed mid-send: what was queued arrives, in order, then
         for (int i = 0; i < count; ++i) client.send({{"seq", i}});
     }
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(server, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(pump_until(server, seen, last_is(EventKind::left)));
     int expected = 0;
     for (const auto& e : seen) {
         if (e.kind != EventKind::packet) continue;

@@ -137,7 +137,7 @@ TEST_CASE("connection events come in order with packets, and callbacks run on th
         REQUIRE(pump_until(client, seen, [&](const auto&) { return connected; }));
     }
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(server, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(pump_until(server, seen, last_is(EventKind::left)));
     REQUIRE(seen.size() == 4);
     CHECK(seen[0].kind == EventKind::joined);
     CHECK(seen[1].packet.get<int>("n") == 1);

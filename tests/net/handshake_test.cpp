@@ -144,7 +144,7 @@ TEST_CASE("a protocol error from one client closes only that client, with the re
     out.insert(out.end(), unknown_kind.begin(), unknown_kind.end());
     REQUIRE(bad.send(out));
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(server, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(pump_until(server, seen, last_is(EventKind::left)));
     CHECK(seen.back().reason == CloseReason::protocol_error);
     CHECK(seen.back().detail == "unknown frame kind 66");
     CHECK(seen[seen.size() - 2].packet.get<int>("fine") == 1);  // accepted before the error: kept

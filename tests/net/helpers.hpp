@@ -47,6 +47,11 @@ bool pump_until(Endpoint& endpoint, std::vector<sprocket::Event>& seen,
     }
 }
 
+/// For pump_until: true once the newest event seen is of `kind`.
+inline auto last_is(sprocket::EventKind kind) {
+    return [kind](const std::vector<sprocket::Event>& seen) { return !seen.empty() && seen.back().kind == kind; };
+}
+
 /// Drains events until one of `kind` arrives; returns it (kind `packet` with an empty packet
 /// and a detail of "none" when the deadline passed). Events before it are dropped.
 template <class Endpoint>

@@ -21,9 +21,14 @@ sprocket::SprocketOptions reconnecting() {
     return o;
 }
 
-// Sends a frame of an unknown kind: the client closes with a goodbye and lingers.
-void break_protocol(RawPeer& peer) {
+// Welcomes `client` as `peer`, then sends it a frame of an unknown kind: the client closes with
+// a goodbye, lingers (the peer reads nothing) and plans a reconnect.
+void make_it_linger(sprocket::Sprocket& client, RawPeer& peer, RawListener& listener) {
+    welcome(peer, listener, 5);
+    REQUIRE(connect(client));
     REQUIRE(peer.send(sprocket::Bytes{0, 0, 0, 0, 0x42}));
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(client, seen, last_is(EventKind::reconnecting)));
 }
 
 }  // namespace
@@ -124,11 +129,7 @@ TEST_CASE("close() while a reconnecting client lingers ends it for good") {
     RawListener listener;
     sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
     RawPeer peer;
-    welcome(peer, listener, 5);
-    REQUIRE(connect(client));
-    break_protocol(peer);  // the client says goodbye and lingers: this peer reads nothing
-    std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::reconnecting; }));
+    make_it_linger(client, peer, listener);
     client.close();
     CHECK(client.status().state == sprocket::State::disconnected);
     CHECK(client.status().reason == CloseReason::closed);
@@ -143,11 +144,7 @@ TEST_CASE("packets sent while a reconnecting client lingers go out on the next c
     sprocket::Sprocket client("127.0.0.1", listener.port(), reconnecting());
     {
         RawPeer peer;
-        welcome(peer, listener, 5);
-        REQUIRE(connect(client));
-        break_protocol(peer);
-        std::vector<sprocket::Event> seen;
-        REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::reconnecting; }));
+        make_it_linger(client, peer, listener);
         REQUIRE(client.send({{"x", 42}}));
         // The old connection carries the goodbye and nothing after it.
         const auto goodbye = peer.next_frame();
@@ -207,7 +204,7 @@ TEST_CASE("get(channel) never lets a connection event overtake packets left queu
     }
     REQUIRE(order == std::vector<std::string>{"joined"});  // 'left' waits behind the "a" packet
     std::vector<sprocket::Event> rest;
-    REQUIRE(pump_until(server, rest, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::left; }));
+    REQUIRE(pump_until(server, rest, last_is(EventKind::left)));
     REQUIRE(rest.size() == 2);
     CHECK(rest[0].packet.get<int>("n") == 1);
     CHECK(order == std::vector<std::string>{"joined", "left"});
@@ -220,7 +217,7 @@ TEST_CASE("send, then destroy at once: the packet still goes out (a script's las
         CHECK(client.send({{"last", "words"}}));
     }  // destroyed while (most likely) still connecting
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(server, seen, [](const auto& e) { return !e.empty() && e.back().kind == EventKind::left; }));
+    REQUIRE(pump_until(server, seen, last_is(EventKind::left)));
     REQUIRE(seen.size() == 3);
     CHECK(seen[0].kind == EventKind::joined);
     CHECK(seen[1].packet.get<std::string>("last") == "words");
