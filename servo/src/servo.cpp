@@ -100,7 +100,9 @@ bool Servo::send(ClientId client, const Packet& packet) {
     if (!link) return false;
     const auto result = link->outbox().push_packet(packet);
     if (result != detail::Outbox::Push::closed) reactor_->wake();
-    return result == detail::Outbox::Push::queued;
+    if (result != detail::Outbox::Push::queued) return false;
+    link->count_sent();
+    return true;
 }
 
 std::size_t Servo::sendall(const Packet& packet) { return sendall_except(0, packet); }
@@ -117,7 +119,10 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     for (const auto& [id, link] : links) {
         if (id == except) continue;
         const auto result = link->outbox().push_frames(frame);
-        queued += result == detail::Outbox::Push::queued;
+        if (result == detail::Outbox::Push::queued) {
+            link->count_sent();
+            ++queued;
+        }
         wake |= result != detail::Outbox::Push::closed;
     }
     if (wake) reactor_->wake();

@@ -34,7 +34,7 @@ ServerLink::ServerLink(std::shared_ptr<ServoCore> core, std::unique_ptr<TcpStrea
     adopt(std::move(socket), now);
 }
 
-ClientInfo ServerLink::info(ClientId id) const { return ClientInfo{id, address_, port_, rtt()}; }
+ClientInfo ServerLink::info(ClientId id) const { return ClientInfo{id, address_, port_, rtt(), stats()}; }
 
 void ServerLink::reject(RejectCode code, const std::string& text, TimePoint now) {
     send_control([&](Bytes& out) { append_reject(out, Reject{code, text}); });

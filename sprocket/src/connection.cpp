@@ -252,6 +252,17 @@ void Connection::ready(short readiness, TimePoint now) {
     }
 }
 
+Stats Connection::stats() const {
+    Stats stats;
+    stats.packets_sent = packets_sent_.load(std::memory_order_relaxed);
+    stats.packets_received = packets_received_.load(std::memory_order_relaxed);
+    stats.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+    stats.bytes_received = bytes_received_.load(std::memory_order_relaxed);
+    stats.rtt = rtt();
+    stats.send_queue = outbox_.unsent();
+    return stats;
+}
+
 void Connection::read(TimePoint now) {
     std::size_t turn = 0;
     while (socket_ && turn < read_turn) {
@@ -269,6 +280,7 @@ void Connection::read(TimePoint now) {
             return;
         }
         turn += got;
+        bytes_received_.fetch_add(got, std::memory_order_relaxed);
         if (discard) continue;
         last_heard_ = now;
         FrameView frame;
@@ -299,6 +311,7 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         }
         Packet packet = std::move(result).packet();
         const std::size_t bytes = sizeof(Packet) + packet.channel().capacity() + footprint(packet);
+        packets_received_.fetch_add(1, std::memory_order_relaxed);
         on_packet(std::move(packet), bytes);
         return;
     }
@@ -374,7 +387,10 @@ void Connection::flush(TimePoint now) {
             socket_->send(writing_.data() + written_, writing_.size() - written_, sent);
         const int error = last_error();
         written_ += sent;
-        if (sent > 0) outbox_.sent(sent);
+        if (sent > 0) {
+            outbox_.sent(sent);
+            bytes_sent_.fetch_add(sent, std::memory_order_relaxed);
+        }
         if (status == sf::Socket::Done) continue;
         if (status == sf::Socket::Partial || status == sf::Socket::NotReady) return;  // wait for writable
         lost(status, error, now);

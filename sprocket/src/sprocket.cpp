@@ -59,7 +59,9 @@ detail::ClientCore& Sprocket::core() const {
 bool Sprocket::send(const Packet& packet) {
     const auto result = core().outbox().push_packet(packet);
     if (result != detail::Outbox::Push::closed) reactor_->wake();
-    return result == detail::Outbox::Push::queued;
+    if (result != detail::Outbox::Push::queued) return false;
+    core_->count_sent();
+    return true;
 }
 
 std::vector<Packet> Sprocket::get() {
@@ -110,6 +112,8 @@ Status Sprocket::status() const { return core().status(); }
 ClientId Sprocket::id() const { return core().id(); }
 
 std::chrono::microseconds Sprocket::rtt() const { return core().rtt(); }
+
+Stats Sprocket::stats() const { return core().stats(); }
 
 void Sprocket::close() {
     core();

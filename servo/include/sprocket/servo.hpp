@@ -5,6 +5,7 @@
 #include <sprocket/event.hpp>
 #include <sprocket/options.hpp>
 #include <sprocket/packet.hpp>
+#include <sprocket/stats.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -38,6 +39,7 @@ struct ClientInfo {
     std::string address;  ///< "127.0.0.1"
     std::uint16_t port = 0;
     std::chrono::microseconds rtt{0};  ///< smoothed heartbeat round trip; 0 until measured
+    Stats stats;                       ///< what this connection moved so far (see Stats)
 };
 
 /// A packet and who sent it.

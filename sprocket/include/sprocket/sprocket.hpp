@@ -5,6 +5,7 @@
 #include <sprocket/event.hpp>
 #include <sprocket/options.hpp>
 #include <sprocket/packet.hpp>
+#include <sprocket/stats.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -112,6 +113,8 @@ public:
     ClientId id() const;
     /// Smoothed round-trip time measured by heartbeats; zero until the first one returns.
     std::chrono::microseconds rtt() const;
+    /// Packets and bytes moved so far, the RTT and the send queue: a cheap snapshot (see Stats).
+    Stats stats() const;
 
     /// Says goodbye and closes now; no reconnect. Later sends return false; the status is
     /// `disconnected` (`closed`) when it returns. Packets queued before still go out, even

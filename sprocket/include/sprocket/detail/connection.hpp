@@ -12,6 +12,7 @@
 #include <sprocket/detail/socket.hpp>
 #include <sprocket/frame.hpp>
 #include <sprocket/options.hpp>
+#include <sprocket/stats.hpp>
 
 #include <SFML/Network/IpAddress.hpp>
 
@@ -54,6 +55,10 @@ public:
     Outbox& outbox() { return outbox_; }
     std::chrono::microseconds rtt() const { return std::chrono::microseconds(rtt_us_.load()); }
     Phase phase() const { return phase_; }
+    /// The counters so far. Any thread.
+    Stats stats() const;
+    /// A packet was queued by the game (`send`). Any thread.
+    void count_sent() { packets_sent_.fetch_add(1, std::memory_order_relaxed); }
 
 protected:
     /// Starts a non-blocking connect; a failure closes with `connect_failed` at once.
@@ -128,6 +133,10 @@ private:
     TimePoint last_heard_{};
     TimePoint next_ping_ = no_deadline;
     std::atomic<std::int64_t> rtt_us_{0};
+    std::atomic<std::uint64_t> packets_sent_{0};
+    std::atomic<std::uint64_t> packets_received_{0};
+    std::atomic<std::uint64_t> bytes_sent_{0};
+    std::atomic<std::uint64_t> bytes_received_{0};
     std::array<std::uint64_t, 8> pings_{};  // stamps of the last pings sent
     std::size_t pings_sent_ = 0;
 };
