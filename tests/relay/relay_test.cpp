@@ -2,7 +2,7 @@
 // driven by Sprocket clients on 127.0.0.1. Every wait has a deadline that is only reached when
 // something is wrong. Also: demo_echo runs on its own and exits 0.
 #include "../net/helpers.hpp"
-#include "child_process.hpp"
+#include "../support/child_process.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +11,7 @@
 #include <vector>
 
 using namespace nettest;
-using relaytest::ChildProcess;
+using testsupport::ChildProcess;
 using sprocket::CloseReason;
 using sprocket::EventKind;
 using sprocket::Packet;

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace relaytest {
+namespace testsupport {
 
 /// Owns one file descriptor.
 class UniqueFd {
@@ -216,4 +216,4 @@ private:
     std::optional<int> status_;
 };
 
-}  // namespace relaytest
+}  // namespace testsupport

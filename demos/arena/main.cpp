@@ -1,0 +1,370 @@
+// sprocket-arena: the demo game. Collect coins in a top-down arena against friends and bots.
+//
+//   sprocket-arena                    a local server, your window and 3 bots
+//   sprocket-arena host               a server others can join (plus --bots N if you like)
+//   sprocket-arena join HOST[:PORT]   play on someone's server
+//   sprocket-arena bots N HOST[:PORT] N headless bots on a server
+//
+// Run with --help for every option.
+#include "bot.hpp"
+#include "render.hpp"
+#include "server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace arena;
+
+namespace {
+
+constexpr std::uint16_t default_port = 4242;
+
+const char* const usage = R"(sprocket-arena: the sprocket demo game. Collect the coins; bump the others away.
+
+usage: sprocket-arena [play] [options]          a local server, your window and 3 bots
+       sprocket-arena host [options]            a server for others to join
+       sprocket-arena join HOST[:PORT] [opts]   your window, on someone's server
+       sprocket-arena bots N HOST[:PORT] [opts] N headless bots on a server
+
+options:
+  --port P           the server's port (play: any free port; host: 4242)
+  --listen ADDR      the address a server listens on (play: 127.0.0.1; host: 0.0.0.0, every
+                     interface, so other machines can join)
+  --bots N           bots next to a local server (play: 3; host: 0)
+  --name NAME        your name (default: $USER)
+  --seconds N        quit after N seconds (default: until you close the window or press Ctrl-C;
+                     20 for a text scoreboard without a display)
+  --screenshot FILE  save what the window shows to FILE (PNG) just before quitting
+  --headless         no window even if there is a display: server, bots and a text scoreboard
+  --overlay          start with the network overlay shown (F3 or Tab toggles it)
+  --help             this text
+
+In the game: WASD or arrow keys move, Enter chats, F3 or Tab shows the network overlay, Esc quits.
+Without a display (no DISPLAY), play runs headless and says so.
+)";
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_signal(int) { interrupted.store(true); }
+
+struct Args {
+    std::string mode = "play";
+    std::string host = "127.0.0.1";  // join / bots: the server
+    std::optional<std::uint16_t> port;
+    std::optional<std::string> listen;
+    std::optional<int> bots;
+    std::string name;
+    std::optional<double> seconds;
+    std::string screenshot;
+    bool headless = false;
+    bool overlay = false;
+};
+
+[[noreturn]] void bad_usage(const std::string& why) {
+    std::cerr << "sprocket-arena: " << why << "\n(try --help)\n";
+    std::exit(2);
+}
+
+long number(const std::string& text, const char* what, long lo, long hi) {
+    char* end = nullptr;
+    const long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || v < lo || v > hi)
+        bad_usage(std::string("bad ") + what + " '" + text + "' (" + std::to_string(lo) + ".." + std::to_string(hi) + ")");
+    return v;
+}
+
+// "host", "host:port" → host and (maybe) port.
+void split_address(const std::string& text, Args& args) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+        args.host = text;
+        return;
+    }
+    args.host = text.substr(0, colon);
+    args.port = static_cast<std::uint16_t>(number(text.substr(colon + 1), "port", 1, 65535));
+}
+
+Args parse(int argc, char** argv) {
+    Args args;
+    const char* user = std::getenv("USER");
+    args.name = user && *user ? user : "Player";
+    std::vector<std::string> rest;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) bad_usage(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            std::cout << usage;
+            std::exit(0);
+        } else if (a == "--port") {
+            args.port = static_cast<std::uint16_t>(number(value(), "port", 0, 65535));
+        } else if (a == "--listen") {
+            args.listen = value();
+        } else if (a == "--bots") {
+            args.bots = static_cast<int>(number(value(), "bot count", 0, 200));
+        } else if (a == "--name") {
+            args.name = value();
+        } else if (a == "--seconds") {
+            args.seconds = static_cast<double>(number(value(), "seconds", 1, 86400));
+        } else if (a == "--screenshot") {
+            args.screenshot = value();
+        } else if (a == "--headless") {
+            args.headless = true;
+        } else if (a == "--overlay") {
+            args.overlay = true;
+        } else if (!a.empty() && a[0] == '-') {
+            bad_usage("unknown option " + a);
+        } else {
+            rest.push_back(a);
+        }
+    }
+    if (!rest.empty()) args.mode = rest[0];
+    if (args.mode == "play" || args.mode == "host") {
+        if (rest.size() > 1) bad_usage("unexpected '" + rest[1] + "'");
+    } else if (args.mode == "join") {
+        if (rest.size() != 2) bad_usage("join needs the server's address: join HOST[:PORT]");
+        split_address(rest[1], args);
+    } else if (args.mode == "bots") {
+        if (rest.size() != 3) bad_usage("bots needs a count and an address: bots N HOST[:PORT]");
+        args.bots = static_cast<int>(number(rest[1], "bot count", 1, 200));
+        split_address(rest[2], args);
+    } else {
+        bad_usage("unknown mode '" + args.mode + "' (play, host, join or bots)");
+    }
+    return args;
+}
+
+using Seconds = std::chrono::duration<double>;
+
+std::optional<TimePoint> end_time(const Args& args, std::optional<double> fallback = std::nullopt) {
+    const auto s = args.seconds ? args.seconds : fallback;
+    if (!s) return std::nullopt;
+    return Clock::now() + std::chrono::duration_cast<Clock::duration>(Seconds(*s));
+}
+
+bool time_is_up(const std::optional<TimePoint>& end, TimePoint now) { return interrupted.load() || (end && now >= *end); }
+
+std::vector<std::unique_ptr<Bot>> make_bots(int n, const std::string& host, std::uint16_t port) {
+    static const char* const names[] = {"Zippy", "Nova", "Orbit", "Comet", "Pixel", "Rusty", "Blip", "Quasar"};
+    std::vector<std::unique_ptr<Bot>> bots;
+    for (int i = 0; i < n; ++i) {
+        std::string name = std::string(names[i % 8]) + (i >= 8 ? " " + std::to_string(i / 8 + 1) : "") + " bot";
+        bots.push_back(std::make_unique<Bot>(host, port, name, static_cast<std::uint32_t>(1000 + i)));
+    }
+    return bots;
+}
+
+// The scores, for a terminal: redrawn in place when it is one, appended otherwise.
+void print_scoreboard(const Server& server, double elapsed, bool tty) {
+    std::vector<const Player*> players;
+    for (const auto& [id, p] : server.world().players()) players.push_back(&p);
+    std::sort(players.begin(), players.end(), [](auto* a, auto* b) { return a->score > b->score; });
+    std::ostringstream out;
+    if (tty) out << "\033[H\033[J";
+    out << "sprocket arena on port " << server.port() << "   t=" << static_cast<int>(elapsed) << " s   tick "
+        << server.world().tick_count() << "\n";
+    for (const Player* p : players) {
+        out << "  " << p->name;
+        for (std::size_t pad = p->name.size(); pad < 20; ++pad) out << ' ';
+        out << p->score << '\n';
+    }
+    std::cout << out.str() << std::flush;
+}
+
+// A server (with bots) and no window, until the time is up.
+int run_headless(const Args& args, Server& server, std::vector<std::unique_ptr<Bot>>& bots,
+                 std::optional<TimePoint> end) {
+    const bool tty = ::isatty(STDOUT_FILENO) != 0;
+    const TimePoint start = Clock::now();
+    TimePoint next_board = start + std::chrono::seconds(1);
+    for (;;) {
+        const TimePoint now = Clock::now();
+        if (time_is_up(end, now)) break;
+        const TimePoint next_tick = server.update(now);
+        for (auto& bot : bots) bot->update(now);
+        for (const std::string& line : server.take_log()) {
+            if (!tty) std::cout << line << '\n';
+        }
+        if (now >= next_board) {
+            print_scoreboard(server, Seconds(now - start).count(), tty);
+            next_board += std::chrono::seconds(tty ? 1 : 5);
+        }
+        // Bots think once per tick; the server wakes early for packets.
+        server.wait(std::min(next_tick, now + std::chrono::milliseconds(10)));
+    }
+    (void)args;
+    print_scoreboard(server, Seconds(Clock::now() - start).count(), false);
+    return 0;
+}
+
+void save_screenshot(const sf::RenderWindow& window, const std::string& file) {
+    sf::Texture shot;
+    if (!shot.create(window.getSize().x, window.getSize().y)) {
+        std::cerr << "sprocket-arena: cannot capture the window\n";
+        return;
+    }
+    shot.update(window);
+    if (shot.copyToImage().saveToFile(file)) std::cout << "screenshot saved: " << file << '\n';
+    else std::cerr << "sprocket-arena: cannot save the screenshot to " << file << '\n';
+}
+
+// Your window on a server (and, when `server` is given, that server and bots in this process).
+int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot>>& bots, const std::string& host,
+               std::uint16_t port, const char* argv0) {
+    const auto dir = find_assets(argv0);
+    if (!dir) {
+        std::cerr << "sprocket-arena: cannot find the game's assets (assets/arena); set SPROCKET_ASSETS to that folder\n";
+        return 1;
+    }
+    Assets assets;
+    std::string error;
+    if (!assets.load(*dir, error)) {
+        std::cerr << "sprocket-arena: " << error << '\n';
+        return 1;
+    }
+    Client client(host, port, args.name);
+    sf::ContextSettings settings;
+    settings.antialiasingLevel = 4;
+    sf::RenderWindow window(sf::VideoMode(1280, 800), "sprocket arena", sf::Style::Default, settings);
+    window.setFramerateLimit(60);  // SFML sleeps between frames; vsync is not available everywhere
+    window.setKeyRepeatEnabled(true);
+
+    Renderer renderer(assets);
+    NetMonitor net;
+    Hud hud;
+    hud.overlay = args.overlay;
+    hud.server = host + ":" + std::to_string(port);
+    const auto end = end_time(args);
+    bool screenshot_taken = false;
+    while (window.isOpen()) {
+        sf::Event event;
+        while (window.pollEvent(event)) {
+            if (event.type == sf::Event::Closed) window.close();
+            if (event.type == sf::Event::Resized)
+                window.setView(sf::View({0, 0, static_cast<float>(event.size.width), static_cast<float>(event.size.height)}));
+            if (event.type == sf::Event::KeyPressed) {
+                const auto key = event.key.code;
+                if (hud.typing) {
+                    if (key == sf::Keyboard::Enter) {
+                        client.chat(hud.chat_line);
+                        hud.chat_line.clear();
+                        hud.typing = false;
+                    } else if (key == sf::Keyboard::Escape) {
+                        hud.chat_line.clear();
+                        hud.typing = false;
+                    } else if (key == sf::Keyboard::BackSpace && !hud.chat_line.empty()) {
+                        hud.chat_line.pop_back();
+                    }
+                } else if (key == sf::Keyboard::Enter) {
+                    hud.typing = true;
+                } else if (key == sf::Keyboard::F3 || key == sf::Keyboard::Tab) {
+                    hud.overlay = !hud.overlay;
+                } else if (key == sf::Keyboard::Escape) {
+                    window.close();
+                }
+            }
+            if (event.type == sf::Event::TextEntered && hud.typing) {
+                const auto c = event.text.unicode;
+                if (c >= 0x20 && c < 0x7f && hud.chat_line.size() < max_chat) hud.chat_line += static_cast<char>(c);
+            }
+        }
+        if (!window.isOpen()) break;
+
+        const TimePoint now = Clock::now();
+        if (server) server->update(now);
+        for (auto& bot : bots) bot->update(now);
+        if (server) server->take_log();
+
+        std::uint8_t keys = 0;
+        if (window.hasFocus() && !hud.typing) {
+            using K = sf::Keyboard;
+            if (K::isKeyPressed(K::W) || K::isKeyPressed(K::Up)) keys |= Input::up;
+            if (K::isKeyPressed(K::S) || K::isKeyPressed(K::Down)) keys |= Input::down;
+            if (K::isKeyPressed(K::A) || K::isKeyPressed(K::Left)) keys |= Input::left;
+            if (K::isKeyPressed(K::D) || K::isKeyPressed(K::Right)) keys |= Input::right;
+        }
+        client.update(now, keys);
+        net.sample(now, client.connection().stats());
+        renderer.draw(window, client, client.view(now), net, hud, now);
+
+        const bool last_frame = time_is_up(end, now);
+        if (last_frame && !args.screenshot.empty()) {
+            save_screenshot(window, args.screenshot);  // before display(): the frame just drawn
+            screenshot_taken = true;
+        }
+        window.display();
+        if (last_frame) window.close();
+    }
+    if (!args.screenshot.empty() && !screenshot_taken) std::cerr << "sprocket-arena: closed before the screenshot\n";
+    return 0;
+}
+
+bool has_display() {
+    const char* display = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    return (display && *display) || (wayland && *wayland);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Args args = parse(argc, argv);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    try {
+        if (args.mode == "bots") {
+            const std::uint16_t port = args.port.value_or(default_port);
+            auto bots = make_bots(*args.bots, args.host, port);
+            std::cout << args.bots.value() << " bots playing on " << args.host << ':' << port << " (Ctrl-C stops them)\n";
+            const auto end = end_time(args);
+            const auto frame = std::chrono::milliseconds(10);  // bots think ~100 times a second
+            for (TimePoint next = Clock::now();; next += frame) {
+                const TimePoint now = Clock::now();
+                if (time_is_up(end, now)) break;
+                for (auto& bot : bots) bot->update(now);
+                if (next < now) next = now;
+                std::this_thread::sleep_until(next + frame);  // paced like a game loop
+            }
+            return 0;
+        }
+        if (args.mode == "join") {
+            if (!has_display()) {
+                std::cerr << "sprocket-arena: no display (DISPLAY is not set): join needs a window\n";
+                return 1;
+            }
+            std::vector<std::unique_ptr<Bot>> none;
+            return run_window(args, nullptr, none, args.host, args.port.value_or(default_port), argv[0]);
+        }
+
+        // play / host: a server in this process.
+        const bool hosting = args.mode == "host";
+        const std::string listen = args.listen.value_or(hosting ? "0.0.0.0" : "127.0.0.1");
+        Server server(args.port.value_or(hosting ? default_port : 0), listen);
+        std::cout << "arena server listening on " << listen << ':' << server.port() << '\n';
+        if (hosting) std::cout << "others join with: sprocket-arena join <this machine's address>:" << server.port() << '\n';
+        auto bots = make_bots(args.bots.value_or(hosting ? 0 : 3), "127.0.0.1", server.port());
+
+        if (hosting || args.headless) return run_headless(args, server, bots, end_time(args));
+        if (!has_display()) {
+            std::cout << "No display (DISPLAY is not set): running the server and bots with a text scoreboard for "
+                      << static_cast<int>(args.seconds.value_or(20)) << " s.\n"
+                      << "To play with a window: run ./dev demo on a desktop, or `sprocket-arena join HOST:"
+                      << server.port() << "` from a machine with one.\n";
+            return run_headless(args, server, bots, end_time(args, 20.0));
+        }
+        return run_window(args, &server, bots, "127.0.0.1", server.port(), argv[0]);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "sprocket-arena: " << e.what() << '\n';
+        return 1;
+    }
+}
