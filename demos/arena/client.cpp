@@ -67,19 +67,26 @@ void Client::handle(const sprocket::Event& event, TimePoint now) {
         predicting_ = false;
         pending_.clear();
         snapshots_.clear();
-        say(FeedLine::notice, "Connected to " + address_ + " as player " + std::to_string(me_), now);
+        say(FeedLine::notice, (lost_ ? "Back on " : "Connected to ") + address_ + " as player " + std::to_string(me_), now);
+        lost_ = false;
+        trouble_.clear();
         break;
     case sprocket::EventKind::reconnecting: {
+        // Said once per outage in the feed; the banner (`trouble`) follows each attempt.
         std::string why = to_string(event.reason);
         if (!event.detail.empty()) why += ": " + event.detail;
-        say(FeedLine::trouble, "Lost the server (" + why + "), reconnecting...", now);
+        if (!lost_) say(FeedLine::trouble, "Lost the server (" + why + "), reconnecting...", now);
+        trouble_ = lost_ ? "Server unreachable (" + why + "), retrying..." : "Lost the server (" + why + "), reconnecting...";
+        lost_ = true;
         link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // for the next connection
         break;
     }
     case sprocket::EventKind::disconnected: {
+        if (link_.status().state != sprocket::State::disconnected) break;  // a reconnect follows
         std::string why = to_string(event.reason);
         if (!event.detail.empty()) why += ": " + event.detail;
         say(FeedLine::trouble, "Disconnected (" + why + ")", now);
+        trouble_ = "Disconnected (" + why + ")";
         break;
     }
     case sprocket::EventKind::packet: {

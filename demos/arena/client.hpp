@@ -51,6 +51,8 @@ public:
 
     /// The feed, newest last (at most 50 lines).
     const std::deque<FeedLine>& feed() const { return feed_; }
+    /// What is wrong with the connection right now, for a banner; empty while all is well.
+    const std::string& trouble() const { return trouble_; }
     const sprocket::Sprocket& connection() const { return link_; }
     PlayerId id() const { return me_; }
     /// The newest snapshot received (nothing before the first).
@@ -79,6 +81,8 @@ private:
     double tick_zero_ = 0;  // estimated local time (s) at which tick 0 would have arrived
     std::map<PlayerId, RosterEntry> roster_;
     std::deque<FeedLine> feed_;
+    bool lost_ = false;  // the connection was lost and a reconnect is under way
+    std::string trouble_;
 
     // Prediction of the own ship.
     std::deque<Input> pending_;  // sent, not yet applied by the server

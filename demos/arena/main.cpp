@@ -352,6 +352,7 @@ int main(int argc, char** argv) {
         Server server(args.port.value_or(hosting ? default_port : 0), listen);
         std::cout << "arena server listening on " << listen << ':' << server.port() << '\n';
         if (hosting) std::cout << "others join with: sprocket-arena join <this machine's address>:" << server.port() << '\n';
+        std::cout << std::flush;  // a script reading our output learns the port now
         auto bots = make_bots(args.bots.value_or(hosting ? 0 : 3), "127.0.0.1", server.port());
 
         if (hosting || args.headless) return run_headless(args, server, bots, end_time(args));

@@ -364,21 +364,11 @@ void Renderer::draw_overlay(sf::RenderTarget& target, const Client& client, cons
 }
 
 void Renderer::draw_banner(sf::RenderTarget& target, const Client& client, const Hud& hud) {
-    const auto status = client.connection().status();
-    std::string message;
-    if (status.state == sprocket::State::connected) {
-        if (!client.latest()) message = "Joining " + hud.server + "...";
-    } else if (status.state == sprocket::State::connecting) {
-        message = status.reason == sprocket::CloseReason::none
-                      ? "Connecting to " + hud.server + "..."
-                      : "Server unreachable (" + std::string(to_string(status.reason)) + "), retrying " + hud.server + "...";
-        for (auto it = client.feed().rbegin(); it != client.feed().rend(); ++it)
-            if (it->kind == FeedLine::trouble) {
-                message = it->text;
-                break;
-            }
-    } else {
-        message = "Disconnected: " + std::string(to_string(status.reason)) + (status.detail.empty() ? "" : " (" + status.detail + ")");
+    std::string message = client.trouble();
+    if (message.empty()) {
+        const auto state = client.connection().status().state;
+        if (state == sprocket::State::connecting) message = "Connecting to " + hud.server + "...";
+        else if (!client.latest()) message = "Joining " + hud.server + "...";
     }
     if (message.empty()) return;
     sf::Text t = text(message, 22, sf::Color(255, 225, 200), true);

@@ -67,9 +67,13 @@ void Server::handle(const sprocket::Event& event, TimePoint now) {
         world_.leave(id);
         roster_changed_ = true;
         if (to_announce_.erase(id) == 0) {
-            std::string why = to_string(event.reason);
-            if (!event.detail.empty()) why += " (" + event.detail + ")";
-            notice(name + " left: " + why);
+            // A client that said goodbye simply left; anything else is worth a reason.
+            std::string line = name + " left";
+            if (event.reason != sprocket::CloseReason::closed_by_peer) {
+                line += std::string(": ") + to_string(event.reason);
+                if (!event.detail.empty()) line += " (" + event.detail + ")";
+            }
+            notice(line);
         }
         break;
     }

@@ -83,7 +83,7 @@ TEST_CASE("bots play: each sees every other move, and scores change") {
 
     // One leaves: the others are told, with the reason.
     bots.pop_back();
-    REQUIRE(play_until(server, frame, [&] { return has_line(bots[0]->client(), "Bot 4 left: "); }));
+    REQUIRE(play_until(server, frame, [&] { return has_line(bots[0]->client(), "Bot 4 left"); }));
     CHECK(server.world().players().size() == count - 1);
 }
 
