@@ -181,8 +181,7 @@ void print_scoreboard(const Server& server, double elapsed, bool tty) {
 }
 
 // A server (with bots) and no window, until the time is up.
-int run_headless(const Args& args, Server& server, std::vector<std::unique_ptr<Bot>>& bots,
-                 std::optional<TimePoint> end) {
+int run_headless(Server& server, std::vector<std::unique_ptr<Bot>>& bots, std::optional<TimePoint> end) {
     const bool tty = ::isatty(STDOUT_FILENO) != 0;
     const TimePoint start = Clock::now();
     TimePoint next_board = start + std::chrono::seconds(1);
@@ -201,7 +200,6 @@ int run_headless(const Args& args, Server& server, std::vector<std::unique_ptr<B
         // Bots think once per tick; the server wakes early for packets.
         server.wait(std::min(next_tick, now + std::chrono::milliseconds(10)));
     }
-    (void)args;
     print_scoreboard(server, Seconds(Clock::now() - start).count(), false);
     return 0;
 }
@@ -355,13 +353,13 @@ int main(int argc, char** argv) {
         std::cout << std::flush;  // a script reading our output learns the port now
         auto bots = make_bots(args.bots.value_or(hosting ? 0 : 3), "127.0.0.1", server.port());
 
-        if (hosting || args.headless) return run_headless(args, server, bots, end_time(args));
+        if (hosting || args.headless) return run_headless(server, bots, end_time(args));
         if (!has_display()) {
             std::cout << "No display (DISPLAY is not set): running the server and bots with a text scoreboard for "
                       << static_cast<int>(args.seconds.value_or(20)) << " s.\n"
                       << "To play with a window: run ./dev demo on a desktop, or `sprocket-arena join HOST:"
                       << server.port() << "` from a machine with one.\n";
-            return run_headless(args, server, bots, end_time(args, 20.0));
+            return run_headless(server, bots, end_time(args, 20.0));
         }
         return run_window(args, &server, bots, "127.0.0.1", server.port(), argv[0]);
     } catch (const std::runtime_error& e) {
