@@ -131,6 +131,10 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
 
 std::vector<ClientInfo> Servo::clients() const { return core().clients(); }
 
+ServoStats Servo::stats() const { return core().stats(); }
+
+std::vector<Refusal> Servo::refused() { return core().take_refusals(); }
+
 bool Servo::kick(ClientId client, std::string reason) {
     ServoCore& core = this->core();
     if (!core.find(client)) return false;

@@ -2,6 +2,7 @@
 
 #include <sprocket/detail/control.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sprocket::detail {
@@ -28,7 +29,7 @@ const char* reject_text(RejectCode code) {
 // --- ServerLink ----------------------------------------------------------------------------------
 
 ServerLink::ServerLink(std::shared_ptr<ServoCore> core, std::unique_ptr<TcpStream> socket, TimePoint now)
-    : Connection(core->options), core_(std::move(core)) {
+    : Connection(core->options), core_(std::move(core)), accepted_at_(now) {
     address_ = socket->getRemoteAddress().toString();
     port_ = socket->getRemotePort();
     adopt(std::move(socket), now);
@@ -60,7 +61,7 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
                           printable(hello->application) + "'",
                       now);
     }
-    if (hello->password != options().password) return reject(RejectCode::wrong_password, "wrong password", now);
+    if (!same_secret(hello->password, options().password)) return reject(RejectCode::wrong_password, "wrong password", now);
     RejectCode why = RejectCode::server_full;
     const ClientId id = core_->admit(shared_from_this(), why);
     if (id == 0) return reject(why, reject_text(why), now);
@@ -77,7 +78,10 @@ void ServerLink::on_packet(Packet packet, std::size_t bytes) {
 }
 
 void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePoint) {
-    if (id_ == 0) return;  // never joined: nothing to report
+    if (id_ == 0) {  // never joined: a refusal, unless the server is the one going away
+        if (reason != CloseReason::server_shutdown) core_->refuse(Refusal{address_, port_, reason, detail});
+        return;
+    }
     core_->left(id_);
     core_->inbox.push(Event{EventKind::left, id_, {}, reason, detail});
 }
@@ -143,7 +147,17 @@ std::uint16_t ServoCore::listen(const std::string& host, std::uint16_t port) {
 }
 
 void ServoCore::accept(std::unique_ptr<TcpStream> socket, TimePoint now) {
-    if (shut_down_ || pending_.size() >= options.max_pending) return;  // the socket closes here
+    if (shut_down_) return;  // the socket closes here
+    if (pending_.size() >= options.max_pending) {
+        // Full of connections that have not said hello: the oldest makes room. Silent
+        // connections (slowloris) then cannot lock real clients out, who say hello at once.
+        ServerLink* oldest = *std::min_element(pending_.begin(), pending_.end(), [](ServerLink* a, ServerLink* b) {
+            return a->accepted_at() < b->accepted_at();
+        });
+        oldest->drop(CloseReason::timeout, "evicted: " + std::to_string(options.max_pending) +
+                                               " connections already waiting for a handshake", now);
+        pending_.erase(oldest);
+    }
     auto link = std::make_shared<ServerLink>(shared_from_this(), std::move(socket), now);
     pending_.insert(link.get());
     reactor.add(link);
@@ -160,6 +174,7 @@ ClientId ServoCore::admit(const std::shared_ptr<ServerLink>& link, RejectCode& w
     while (next_id_ == 0 || clients_.count(next_id_) != 0) ++next_id_;
     const ClientId id = next_id_++;
     clients_.emplace(id, link);
+    ++joined_total_;
     return id;
 }
 
@@ -169,6 +184,40 @@ void ServoCore::left(ClientId client) {
 }
 
 void ServoCore::released(ServerLink* link) { pending_.erase(link); }
+
+void ServoCore::refuse(Refusal refusal) {
+    constexpr std::size_t kept = 256;
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++refused_total_;
+    refusals_.push_back(std::move(refusal));
+    if (refusals_.size() > kept) refusals_.pop_front();
+}
+
+std::vector<Refusal> ServoCore::take_refusals() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<Refusal> out(std::make_move_iterator(refusals_.begin()), std::make_move_iterator(refusals_.end()));
+    refusals_.clear();
+    return out;
+}
+
+ServoStats ServoCore::stats() {
+    ServoStats out;
+    reactor.run_and_wait([&] {
+        const auto count = [&](const Connection& link) {
+            const Stats s = link.stats();
+            out.buffered += s.send_queue + s.read_buffer;  // received packets: counted by the inbox
+        };
+        for (const ServerLink* link : pending_) count(*link);
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& [id, link] : clients_) count(*link);
+        out.clients = clients_.size();
+        out.pending = pending_.size();
+        out.joined = joined_total_;
+        out.refused = refused_total_;
+    });
+    out.buffered += inbox.bytes();
+    return out;
+}
 
 bool ServoCore::kick(ClientId client, const std::string& reason, TimePoint now) {
     const auto link = find(client);

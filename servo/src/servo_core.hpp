@@ -7,6 +7,7 @@
 #include <sprocket/detail/control.hpp>
 #include <sprocket/servo.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,8 +26,11 @@ public:
     void end(CloseReason reason, const std::string& detail, TimePoint now) {
         close(reason, detail, Farewell::goodbye, now);
     }
+    /// I/O thread: close at once, dropping what is queued (an evicted handshake).
+    void drop(CloseReason reason, const std::string& detail, TimePoint now) { close(reason, detail, Farewell::drop, now); }
     /// Any thread (what it reads is set before the link is published, or atomic).
     ClientInfo info(ClientId id) const;
+    TimePoint accepted_at() const { return accepted_at_; }
 
 protected:
     void on_tcp_connected(TimePoint) override {}
@@ -40,6 +44,7 @@ private:
 
     std::shared_ptr<ServoCore> core_;
     ClientId id_ = 0;
+    TimePoint accepted_at_;
     std::string address_;
     std::uint16_t port_ = 0;
 };
@@ -80,12 +85,17 @@ public:
     /// The port of the first listener.
     std::uint16_t first_port() const;
     std::vector<ClientInfo> clients() const;
+    /// Counts on the I/O thread (waits for it).
+    ServoStats stats();
+    std::vector<Refusal> take_refusals();
 
     // Used by ServerLink on the I/O thread.
     /// Checks a hello and registers the client. Returns its id, or 0 with `why` set.
     ClientId admit(const std::shared_ptr<ServerLink>& link, RejectCode& why);
     void left(ClientId client);
     void released(ServerLink* link);
+    /// A connection closed before it joined.
+    void refuse(Refusal refusal);
 
     const ServoOptions options;
     Reactor& reactor;
@@ -98,6 +108,9 @@ private:
     ClientId next_id_ = 1;                                     // guarded by mutex_
     std::uint16_t first_port_ = 0;                             // guarded by mutex_
     std::vector<std::shared_ptr<Listener>> listeners_;         // guarded by mutex_
+    std::deque<Refusal> refusals_;                             // guarded by mutex_; the newest
+    std::uint64_t refused_total_ = 0;                          // guarded by mutex_
+    std::uint64_t joined_total_ = 0;                           // guarded by mutex_
     std::set<ServerLink*> pending_;  // I/O thread: accepted, not welcomed yet
     bool shut_down_ = false;         // I/O thread
 };

@@ -167,6 +167,8 @@ void Connection::release(TimePoint now) {
     phase_ = Phase::idle;
     deadline_ = no_deadline;
     drop_stream();
+    decoder_ = FrameDecoder(decoder_.max_frame_size());  // a partial frame's memory goes now
+    read_buffer_.store(0, std::memory_order_relaxed);
     on_released(now);
 }
 
@@ -260,10 +262,17 @@ Stats Connection::stats() const {
     stats.bytes_received = bytes_received_.load(std::memory_order_relaxed);
     stats.rtt = rtt();
     stats.send_queue = outbox_.unsent();
+    stats.receive_queue = budget_->queued.load();
+    stats.read_buffer = read_buffer_.load(std::memory_order_relaxed);
     return stats;
 }
 
 void Connection::read(TimePoint now) {
+    read_some(now);
+    read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
+}
+
+void Connection::read_some(TimePoint now) {
     std::size_t turn = 0;
     while (socket_ && turn < read_turn) {
         const bool discard = phase_ == Phase::closing;

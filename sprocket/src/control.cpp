@@ -161,4 +161,17 @@ std::string printable(std::string text) {
     return text;
 }
 
+bool same_secret(std::string_view given, std::string_view expected) noexcept {
+    // Every byte of the longer one is looked at; differences, and a length difference, are
+    // OR-ed together instead of returning at the first.
+    const std::size_t n = std::max(given.size(), expected.size());
+    unsigned diff = given.size() == expected.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto a = i < given.size() ? static_cast<unsigned char>(given[i]) : 0u;
+        const auto b = i < expected.size() ? static_cast<unsigned char>(expected[i]) : 0u;
+        diff |= a ^ b;
+    }
+    return diff == 0;
+}
+
 }  // namespace sprocket::detail

@@ -4,6 +4,7 @@ namespace sprocket::detail {
 
 void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget) {
     if (budget) budget->queued += bytes;
+    bytes_ += bytes;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         items_.push_back(Item{std::move(event), bytes, std::move(budget)});
@@ -17,6 +18,7 @@ void Inbox::notify() {
 }
 
 bool Inbox::release(Item& item) {
+    bytes_ -= item.bytes;
     if (!item.budget) return false;
     item.budget->queued -= item.bytes;
     return item.budget->paused.load();

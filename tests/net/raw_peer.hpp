@@ -73,6 +73,8 @@ public:
     }
     bool closed() const { return closed_; }
     sf::TcpSocket& socket() { return socket_; }
+    /// The native descriptor (for setsockopt/shutdown); -1 before `connect`.
+    int fd() const { return static_cast<int>(socket_.getHandle()); }
     /// Closes with a reset (RST) instead of a FIN: SO_LINGER with a zero timeout.
     void reset() {
         const linger abort{1, 0};

@@ -29,7 +29,8 @@ struct ServoOptions : ConnectionOptions {
     std::string host = "127.0.0.1";
     /// Clients beyond this are rejected with "server full".
     std::size_t max_clients = 64;
-    /// Connections that have not finished their handshake; more are closed on accept.
+    /// Connections that have not finished their handshake. One more evicts the oldest of them
+    /// (reported by `refused()`), so silent connections cannot lock real clients out.
     std::size_t max_pending = 64;
 };
 
@@ -40,6 +41,26 @@ struct ClientInfo {
     std::uint16_t port = 0;
     std::chrono::microseconds rtt{0};  ///< smoothed heartbeat round trip; 0 until measured
     Stats stats;                       ///< what this connection moved so far (see Stats)
+};
+
+/// A connection closed before it joined, as `Servo::refused()` reports it.
+struct Refusal {
+    std::string address;  ///< "127.0.0.1"
+    std::uint16_t port = 0;
+    CloseReason reason = CloseReason::none;  ///< rejected, protocol_error, timeout, closed_by_peer, ...
+    std::string detail;  ///< "wrong password", "bad hello: not a sprocket client", "no handshake within 5000 ms", ...
+};
+
+/// The whole server at a glance, from `Servo::stats()`.
+struct ServoStats {
+    std::size_t clients = 0;    ///< welcomed and connected now
+    std::size_t pending = 0;    ///< connected now, handshake not finished
+    std::uint64_t joined = 0;   ///< clients welcomed since the start
+    std::uint64_t refused = 0;  ///< connections closed before they joined, since the start
+    /// Memory held for connections now: send queues, partial frames being read, and received
+    /// packets waiting for `get()`. Bounded by the options: about
+    /// (max_clients + max_pending) × (max_send_queue + max_frame_size + max_receive_queue).
+    std::size_t buffered = 0;
 };
 
 /// A packet and who sent it.
@@ -103,6 +124,13 @@ public:
 
     /// The clients that completed the handshake and have not left, by id.
     std::vector<ClientInfo> clients() const;
+    /// Counters and the memory held for connections. Waits briefly for the I/O thread to count.
+    ServoStats stats() const;
+    /// The connections closed before they joined since the last call, oldest first: bad
+    /// handshakes, wrong passwords, bytes that are not sprocket's, silence past
+    /// `handshake_timeout`, evictions when `max_pending` is reached. Keeps the newest 256;
+    /// `stats().refused` counts them all. For logs: no password or packet content is in them.
+    std::vector<Refusal> refused();
     /// Says goodbye with `CloseReason::kicked` and `reason`, and disconnects (on the I/O thread,
     /// soon). True when the kick was queued; false when there is no such client. A client that
     /// leaves on its own at that moment is reported as it left (`closed by peer`).

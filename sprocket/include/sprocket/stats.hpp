@@ -16,6 +16,8 @@ struct Stats {
     std::uint64_t bytes_received = 0;    ///< bytes read from the socket
     std::chrono::microseconds rtt{0};    ///< smoothed round-trip time; zero until measured
     std::size_t send_queue = 0;          ///< bytes accepted by `send()` and not yet written
+    std::size_t receive_queue = 0;       ///< memory of received packets waiting for `get()` (decoded)
+    std::size_t read_buffer = 0;         ///< memory held for a frame being read (a partial frame)
 };
 
 }  // namespace sprocket

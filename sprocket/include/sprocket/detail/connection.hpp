@@ -108,6 +108,7 @@ protected:
 
 private:
     void read(TimePoint now);
+    void read_some(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
     void flush(TimePoint now);
     // The socket ended or failed (a receive or send returned neither Done nor NotReady).
@@ -137,6 +138,7 @@ private:
     std::atomic<std::uint64_t> packets_received_{0};
     std::atomic<std::uint64_t> bytes_sent_{0};
     std::atomic<std::uint64_t> bytes_received_{0};
+    std::atomic<std::size_t> read_buffer_{0};  // decoder_.capacity(), readable from any thread
     std::array<std::uint64_t, 8> pings_{};  // stamps of the last pings sent
     std::size_t pings_sent_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sprocket::detail {
 
@@ -61,6 +62,10 @@ std::optional<Welcome> parse_welcome(const FrameView& frame);
 std::optional<Reject> parse_reject(const FrameView& frame);
 std::optional<std::uint64_t> parse_ping(const FrameView& frame);
 std::optional<Goodbye> parse_goodbye(const FrameView& frame);
+
+/// True when the two secrets are equal, in a time that depends only on their lengths (not on
+/// where they first differ), so a password guesser learns nothing from timing.
+bool same_secret(std::string_view given, std::string_view expected) noexcept;
 
 /// Wire text made printable: control characters and bytes >= 0x7f become '?'.
 std::string printable(std::string text);

@@ -67,6 +67,8 @@ public:
 
     /// Wakes waiters to re-check their `done` condition (e.g. the connection closed for good).
     void notify();
+    /// Memory of the packets waiting to be taken (as charged by `push`). Any thread.
+    std::size_t bytes() const { return bytes_.load(); }
 
 private:
     struct Item {
@@ -75,12 +77,13 @@ private:
         std::shared_ptr<ReceiveBudget> budget;
     };
     // Returns the item's bytes to its budget; true when the I/O thread should resume reading.
-    static bool release(Item& item);
+    bool release(Item& item);
 
     Reactor& reactor_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<Item> items_;
+    std::atomic<std::size_t> bytes_{0};
 };
 
 }  // namespace sprocket::detail
