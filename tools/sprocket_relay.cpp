@@ -6,7 +6,8 @@
 //
 // The first line on stdout is `listening on HOST:PORT` (the port actually bound, useful with
 // --port 0), then one line per join and leave: `joined client 3 (127.0.0.1:50123)`,
-// `left client 3: closed by peer (...)`. Every line is flushed at once, so a script or a test
+// `left client 3: closed by peer (...)`, and one per connection refused before it joined:
+// `refused 127.0.0.1:50124: rejected (wrong password)`. Every line is flushed at once, so a script or a test
 // can follow it through a pipe. Ctrl-C or SIGTERM: a goodbye (`server_shutdown`) to every
 // client, `shutting down`, exit status 0. Exit status 1: cannot listen. Exit status 2: bad
 // arguments (one line on stderr).
@@ -151,6 +152,12 @@ void serve(const Settings& settings) {
         for (const sprocket::Event& event : server.poll()) {
             if (event.kind == sprocket::EventKind::packet) pass_on(server, event, settings.echo);
             else std::cout << event << std::endl;  // joined / left, with the reason
+        }
+        // Connections that never joined: bad handshakes, wrong passwords, garbage, silence.
+        for (const sprocket::Refusal& r : server.refused()) {
+            std::cout << "refused " << r.address << ':' << r.port << ": " << to_string(r.reason);
+            if (!r.detail.empty()) std::cout << " (" << r.detail << ')';
+            std::cout << std::endl;
         }
     }
 }

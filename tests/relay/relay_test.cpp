@@ -135,6 +135,10 @@ TEST_CASE("relay: --password rejects a client with the wrong password") {
     right.password = "secret";
     Sprocket member = relay.client(right);
     CHECK(connect(member));
+
+    // Each refusal is logged with its reason; the guesses themselves never are.
+    CHECK(relay.process.wait_for_output("rejected (wrong password)", Clock::now() + patience));
+    CHECK(relay.process.out().find("guess") == std::string::npos);
 }
 
 TEST_CASE("relay: --max-clients 1 rejects a second client with \"server full\"") {
