@@ -28,6 +28,7 @@ public:
     void wait(TimePoint until);
 
     const World& world() const { return world_; }
+    const sprocket::Servo& servo() const { return servo_; }
     /// Lines worth printing ("Ada joined", "Player 3 left: timeout"), oldest first, since the last call.
     std::vector<std::string> take_log();
     /// Connections closed for sending packets that are not the arena's protocol.

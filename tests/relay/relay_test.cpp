@@ -5,7 +5,6 @@
 #include "../support/child_process.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <csignal>
 #include <string>
 #include <vector>
@@ -23,16 +22,9 @@ ChildProcess::Clock::time_point deadline() { return ChildProcess::Clock::now() +
 
 /// The port in the relay's first line, `listening on 127.0.0.1:PORT`.
 std::uint16_t listening_port(ChildProcess& relay) {
-    const auto line = relay.read_line(deadline());
+    const std::uint16_t port = testsupport::read_port(relay, "listening on 127.0.0.1:", deadline());
     INFO("stdout: " << relay.out() << "\nstderr: " << relay.err());
-    REQUIRE(line);
-    const std::string prefix = "listening on 127.0.0.1:";
-    REQUIRE(line->rfind(prefix, 0) == 0);
-    std::uint16_t port = 0;
-    const char* first = line->data() + prefix.size();
-    const char* last = line->data() + line->size();
-    const auto [ptr, error] = std::from_chars(first, last, port);
-    REQUIRE((error == std::errc() && ptr == last && port != 0));
+    REQUIRE(port != 0);
     return port;
 }
 

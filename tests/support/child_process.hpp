@@ -216,4 +216,22 @@ private:
     std::optional<int> status_;
 };
 
+/// Reads the child's lines until one starts with `prefix` and ends in `:PORT`; returns PORT,
+/// or 0 when no such line came by the deadline (the output so far is in `child.out()`).
+inline std::uint16_t read_port(ChildProcess& child, std::string_view prefix, ChildProcess::Clock::time_point deadline) {
+    while (const auto line = child.read_line(deadline)) {
+        if (line->rfind(prefix, 0) != 0) continue;
+        const auto colon = line->rfind(':');
+        if (colon == std::string::npos) return 0;
+        unsigned long port = 0;
+        for (std::size_t i = colon + 1; i < line->size(); ++i) {
+            const char c = (*line)[i];
+            if (c < '0' || c > '9' || port > 65535) return 0;
+            port = port * 10 + static_cast<unsigned long>(c - '0');
+        }
+        return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
+    }
+    return 0;
+}
+
 }  // namespace testsupport
