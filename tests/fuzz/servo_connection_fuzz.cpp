@@ -1,0 +1,76 @@
+// Fuzzes a whole Servo connection in-process: each input is one TCP client on 127.0.0.1 whose
+// bytes are the input (after a valid hello when the first byte is odd, so the fuzzer reaches
+// packet frames, heartbeats and goodbyes as well as the handshake). The server must close or
+// keep the connection without crashing, keep its memory accounting bounded, and still answer.
+#include <sprocket/detail/control.hpp>
+#include <sprocket/servo.hpp>
+
+#include <arpa/inet.h>
+#include <cstdint>
+#include <cstdlib>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+sprocket::Servo& server() {
+    static sprocket::Servo servo = [] {
+        sprocket::ServoOptions options;
+        options.heartbeat_interval = 100ms;
+        options.timeout = 300ms;
+        options.handshake_timeout = 300ms;
+        options.linger = 50ms;
+        options.max_frame_size = 64 << 10;
+        options.max_receive_queue = 256 << 10;
+        return sprocket::Servo(0, options);
+    }();
+    return servo;
+}
+
+// Sends everything (blocking), then half-closes and reads until the server closes.
+void talk(const std::uint8_t* data, std::size_t size) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) std::abort();
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(server().port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+    std::size_t sent = 0;
+    while (sent < size) {
+        const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;  // the server closed it already: fine
+        sent += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    std::uint8_t sink[4096];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) std::abort();  // the server must end it well within its timeouts
+        if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+    }
+    ::close(fd);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    sprocket::Bytes input;
+    if (data[0] & 1) sprocket::detail::append_hello(input, {sprocket::detail::protocol_version, "sprocket", ""});
+    input.insert(input.end(), data + 1, data + size);
+    talk(input.data(), input.size());
+
+    // Drain what the connection produced, and check the server's own accounting.
+    sprocket::Servo& s = server();
+    (void)s.poll();
+    (void)s.refused();
+    const auto stats = s.stats();
+    if (stats.clients > 1 || stats.pending > 1) std::abort();  // one connection at a time here
+    if (stats.buffered > (2u << 20)) std::abort();
+    return 0;
+}
