@@ -10,6 +10,12 @@
 using namespace nettest;
 using sprocket::Packet;
 
+#if defined(__SANITIZE_THREAD__)
+#define THREAD_SANITIZER 1  // its runtime starts a background thread of its own, at any time
+#else
+#define THREAD_SANITIZER 0
+#endif
+
 namespace {
 
 // Threads of this process, from /proc/self/task.
@@ -92,7 +98,7 @@ TEST_CASE("200 Sprockets and a Servo in one process run on one I/O thread") {
         for (int i = 0; i < 200; ++i)
             sprockets.push_back(std::make_unique<sprocket::Sprocket>("127.0.0.1", server.port(), quick_client()));
         REQUIRE(until_clients(server, 200));
-        CHECK(thread_count() == before + 1);
+        if (!THREAD_SANITIZER) CHECK(thread_count() == before + 1);
         CHECK(sprocket::detail::Reactor::running_threads() == 1);
 
         CHECK(server.sendall({{"hello", "everyone"}}) == 200);
@@ -101,11 +107,11 @@ TEST_CASE("200 Sprockets and a Servo in one process run on one I/O thread") {
             REQUIRE(got.size() == 1);
             CHECK(got[0].get<std::string>("hello") == "everyone");
         }
-        CHECK(thread_count() == before + 1);
+        if (!THREAD_SANITIZER) CHECK(thread_count() == before + 1);
     }
     // The last endpoint gone, the thread is gone too.
     CHECK(sprocket::detail::Reactor::running_threads() == 0);
-    CHECK(threads_drop_to(before));
+    if (!THREAD_SANITIZER) CHECK(threads_drop_to(before));
 }
 
 TEST_CASE("big packets cross in pieces (partial sends resumed with the same bytes) intact") {
