@@ -9,8 +9,6 @@
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
 // sf::TcpSocket puts before an sf::Packet (4 bytes) are not counted.
 
-#include "state.hpp"
-
 #include <sprocket/codec.hpp>
 #include <sprocket/packet.hpp>
 
@@ -42,10 +40,35 @@
 
 namespace {
 
-// --- the data: the reference state packet (state.hpp), and the same state as a cereal map ------
+// --- the data: what a game holds, and the same state in each codec's shape -------------------
 
-using bench::PlayerState;
-using bench::to_packet;
+struct PlayerState {
+    std::int32_t id = 17;
+    std::string name = "Player 1";
+    float x = 312.5f;
+    float y = -48.25f;
+    float angle = 1.25f;
+    std::int32_t hp = 100;
+    bool alive = true;
+
+    friend bool operator==(const PlayerState& a, const PlayerState& b) {
+        return std::tie(a.id, a.name, a.x, a.y, a.angle, a.hp, a.alive) ==
+               std::tie(b.id, b.name, b.x, b.y, b.angle, b.hp, b.alive);
+    }
+};
+
+sprocket::Packet to_packet(const PlayerState& s) {
+    return sprocket::Packet{{"id", s.id}, {"name", s.name}, {"x", s.x},         {"y", s.y},
+                            {"angle", s.angle}, {"hp", s.hp}, {"alive", s.alive}};
+}
+
+// sf::Packet is positional: fields go in and come out in the same order, without keys.
+sf::Packet& operator<<(sf::Packet& out, const PlayerState& s) {
+    return out << sf::Int32{s.id} << s.name << s.x << s.y << s.angle << sf::Int32{s.hp} << s.alive;
+}
+sf::Packet& operator>>(sf::Packet& in, PlayerState& s) {
+    return in >> s.id >> s.name >> s.x >> s.y >> s.angle >> s.hp >> s.alive;
+}
 
 // What a project using cereal directly would write for a "dictionary" packet.
 using CerealValue = std::variant<bool, std::int64_t, double, std::string>;
