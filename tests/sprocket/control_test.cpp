@@ -287,3 +287,16 @@ TEST_CASE("strings longer than 255 bytes are cut to 255 on the wire") {
     CHECK(parsed->application == std::string(255, 'x'));
     CHECK(parsed->password == std::string(255, 'x'));
 }
+
+TEST_CASE("same_secret: equal only when every byte and the length match") {
+    using sprocket::detail::same_secret;
+    CHECK(same_secret("", ""));
+    CHECK(same_secret("correct horse", "correct horse"));
+    CHECK_FALSE(same_secret("correct horse", "correct hors"));
+    CHECK_FALSE(same_secret("correct hors", "correct horse"));
+    CHECK_FALSE(same_secret("", "x"));
+    CHECK_FALSE(same_secret("Correct horse", "correct horse"));
+    CHECK_FALSE(same_secret("correct horsE", "correct horse"));
+    CHECK_FALSE(same_secret(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+    CHECK_FALSE(same_secret(std::string_view("a\0", 2), "a"));  // a trailing zero byte is not "nothing"
+}
