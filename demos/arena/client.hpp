@@ -47,6 +47,8 @@ public:
     void update(TimePoint now, std::uint8_t keys);
     /// Where everything is at `now`: others ~100 ms in the past, smoothly; the own ship predicted.
     View view(TimePoint now) const;
+    /// Waits up to `timeout` for something from the server (for loops with nothing else to wait on).
+    void wait(std::chrono::milliseconds timeout) { link_.wait(timeout); }
     void chat(const std::string& text);
 
     /// The feed, newest last (at most 50 lines).

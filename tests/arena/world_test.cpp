@@ -114,7 +114,7 @@ TEST_CASE("inputs of an unknown player are ignored") {
     CHECK(world.players().empty());
 }
 
-TEST_CASE("touching a coin scores a point; the coin respawns elsewhere") {
+TEST_CASE("touching a coin scores a point, and the coin respawns elsewhere") {
     World world(7);
     world.join(1, "Ada");
     REQUIRE(world.coins().size() == coin_count);

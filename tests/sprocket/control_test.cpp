@@ -246,7 +246,7 @@ TEST_CASE("goodbye codes this build does not know mean closed by peer") {
     }
 }
 
-TEST_CASE("reject and goodbye texts are made printable; hello strings are kept as sent") {
+TEST_CASE("reject and goodbye texts are made printable, and hello strings are kept as sent") {
     const Bytes text{'a', 0x00, 0x1f, 0x7f, 0xc3, 0xa9, 'z'};  // NUL, US, DEL and UTF-8 "é"
     Bytes reject_body{0x01, static_cast<std::uint8_t>(text.size())};
     reject_body.insert(reject_body.end(), text.begin(), text.end());
