@@ -45,7 +45,7 @@ TEST_CASE("many connections that never speak cannot lock real clients out") {
     sprocket::Sprocket real("127.0.0.1", game.server.port(), quick_client());
     REQUIRE(game.until([&] { return real.connected(); }));
     CHECK(game.server.stats().pending <= options.max_pending);
-    CHECK(game.refused(CloseReason::timeout, "evicted"));
+    CHECK(game.until([&] { return game.refused(CloseReason::timeout, "evicted"); }));
     // The rest are dropped at the handshake deadline.
     REQUIRE(game.until([&] { return game.server.stats().pending == 0; }));
     std::size_t closed = 0;
@@ -92,7 +92,7 @@ TEST_CASE("more clients than max_clients: the extra ones are told 'server full'"
     }
     CHECK(in == 2);
     CHECK(full == 8);
-    CHECK(game.refused(CloseReason::rejected, "server full"));
+    CHECK(game.until([&] { return game.refused(CloseReason::rejected, "server full"); }));
     crowd.clear();  // the two that got in leave; their slots are free for the late client
     game.finish();
 }
