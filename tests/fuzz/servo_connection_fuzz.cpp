@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <netinet/in.h>
 #include <poll.h>
@@ -35,11 +36,21 @@ sprocket::Servo& server() {
 void talk(const std::uint8_t* data, std::size_t size) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) std::abort();
+    // We close first (to end the input), so each connection leaves a port in TIME_WAIT for a
+    // minute: spread the sources over 127.0.0.2-201 so thousands of runs a second never run out.
+    static std::uint32_t runs = 0;
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (runs++ % 200));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) std::abort();
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(server().port());
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        std::perror("fuzz_servo_connection: connect");  // the harness's problem, not sprocket's
+        std::abort();
+    }
     std::size_t sent = 0;
     while (sent < size) {
         const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
