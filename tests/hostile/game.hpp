@@ -72,6 +72,12 @@ public:
         return true;
     }
 
+    /// Connects `attacker` and lets it complete a proper handshake (it joins as a client).
+    void let_in(RawPeer& attacker) {
+        REQUIRE(attacker.connect(server.port()));
+        REQUIRE(attacker.join() != 0);
+    }
+
     /// A refusal (a connection closed before joining) with this reason, seen so far.
     bool refused(CloseReason reason, std::string_view detail = "") const {
         return std::any_of(refusals.begin(), refusals.end(), [&](const sprocket::Refusal& r) {

@@ -28,8 +28,7 @@ constexpr std::uint8_t packet_kind = static_cast<std::uint8_t>(sprocket::FrameKi
 // Joins as a proper client, then sends `bytes`; returns once the server has closed it.
 void join_then_send(Game& game, const Bytes& bytes) {
     RawPeer attacker;
-    REQUIRE(attacker.connect(game.server.port()));
-    REQUIRE(attacker.join() != 0);
+    game.let_in(attacker);
     const std::size_t before = game.left.size();
     CHECK(attacker.send(bytes));
     CHECK(game.until([&] { return game.left.size() == before + 1; }));

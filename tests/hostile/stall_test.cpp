@@ -31,8 +31,7 @@ TEST_CASE("a client that never reads while the server sendalls: dropped at its q
 TEST_CASE("a client that closes mid-frame: it leaves, nothing else is touched") {
     Game game;
     RawPeer attacker;
-    REQUIRE(attacker.connect(game.server.port()));
-    REQUIRE(attacker.join() != 0);
+    game.let_in(attacker);
     Bytes frame;
     sprocket::append_packet_frame(frame, Packet{{"half", std::string(1000, 'h')}});
     frame.resize(frame.size() / 2);
@@ -45,8 +44,7 @@ TEST_CASE("a client that closes mid-frame: it leaves, nothing else is touched") 
 TEST_CASE("a half-closed socket: the server sees the end and lets it go") {
     Game game;
     RawPeer attacker;
-    REQUIRE(attacker.connect(game.server.port()));
-    REQUIRE(attacker.join() != 0);
+    game.let_in(attacker);
     ::shutdown(attacker.fd(), SHUT_WR);
     REQUIRE(game.until([&] { return game.stranger_left(CloseReason::closed_by_peer); }));
     CHECK(attacker.wait_closed());
@@ -56,8 +54,7 @@ TEST_CASE("a half-closed socket: the server sees the end and lets it go") {
 TEST_CASE("a peer that resets mid-stream: dropped at once, the others carry on") {
     Game game;
     RawPeer attacker;
-    REQUIRE(attacker.connect(game.server.port()));
-    REQUIRE(attacker.join() != 0);
+    game.let_in(attacker);
     Bytes frames;
     for (int i = 0; i < 100; ++i) sprocket::append_packet_frame(frames, Packet{{"i", i}});
     frames.resize(frames.size() - 3);
