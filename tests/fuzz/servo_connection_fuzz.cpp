@@ -61,7 +61,12 @@ void talk(const std::uint8_t* data, std::size_t size) {
     std::uint8_t sink[4096];
     for (;;) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 5000) != 1) std::abort();  // the server must end it well within its timeouts
+        if (::poll(&p, 1, 10000) != 1) {  // the server must end it well within its timeouts
+            const auto stats = server().stats();
+            std::fprintf(stderr, "fuzz_servo_connection: the server kept the connection open: %zu clients, %zu pending, %zu bytes buffered\n",
+                         stats.clients, stats.pending, stats.buffered);
+            std::abort();
+        }
         if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
     }
     ::close(fd);
