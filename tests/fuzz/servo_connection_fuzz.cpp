@@ -6,6 +6,8 @@
 #include <sprocket/servo.hpp>
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +34,26 @@ sprocket::Servo& server() {
     return servo;
 }
 
+// Waits up to 10 s for `events` on `fd`, through interruptions. False on timeout.
+bool wait_for(int fd, short events) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return false;
+        pollfd p{fd, events, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left));
+        if (n == 1) return true;
+        if (n < 0 && errno != EINTR) std::abort();
+    }
+}
+
+int socket_error(int fd) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    return error;
+}
+
 // Sends everything (blocking), then half-closes and reads until the server closes.
 void talk(const std::uint8_t* data, std::size_t size) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -47,27 +69,32 @@ void talk(const std::uint8_t* data, std::size_t size) {
     address.sin_family = AF_INET;
     address.sin_port = htons(server().port());
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // libFuzzer's -timeout runs a SIGALRM timer: every call here may be interrupted (EINTR).
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        std::perror("fuzz_servo_connection: connect");  // the harness's problem, not sprocket's
-        std::abort();
+        if (errno != EINTR || !wait_for(fd, POLLOUT) || socket_error(fd) != 0) {
+            std::perror("fuzz_servo_connection: connect");  // the harness's problem, not sprocket's
+            std::abort();
+        }
     }
     std::size_t sent = 0;
     while (sent < size) {
         const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;  // the server closed it already: fine
         sent += static_cast<std::size_t>(n);
     }
     ::shutdown(fd, SHUT_WR);
     std::uint8_t sink[4096];
     for (;;) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 10000) != 1) {  // the server must end it well within its timeouts
+        if (!wait_for(fd, POLLIN)) {  // the server must end it well within its timeouts
             const auto stats = server().stats();
             std::fprintf(stderr, "fuzz_servo_connection: the server kept the connection open: %zu clients, %zu pending, %zu bytes buffered\n",
                          stats.clients, stats.pending, stats.buffered);
             std::abort();
         }
-        if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+        const ssize_t n = ::recv(fd, sink, sizeof sink, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
     }
     ::close(fd);
 }
