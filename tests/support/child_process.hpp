@@ -58,15 +58,21 @@ class ChildProcess {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// Starts `path` with `args` (argv[0] is `path`). Throws std::system_error when it cannot.
-    ChildProcess(const std::string& path, const std::vector<std::string>& args) {
-        UniqueFd out_read, out_write, err_read, err_write;
+    /// Starts `path` with `args` (argv[0] is `path`). Its stdin is /dev/null, or with `input` a
+    /// pipe fed by `write_input`. Throws std::system_error when it cannot.
+    ChildProcess(const std::string& path, const std::vector<std::string>& args, bool input = false) {
+        UniqueFd out_read, out_write, err_read, err_write, in_read, in_write;
         make_pipe(out_read, out_write);
         make_pipe(err_read, err_write);
 
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (input) {
+            make_pipe(in_read, in_write);
+            posix_spawn_file_actions_adddup2(&actions, in_read.get(), STDIN_FILENO);
+        } else {
+            posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        }
         // dup2 clears close-on-exec on the copy: only these two pipe ends reach the child.
         posix_spawn_file_actions_adddup2(&actions, out_write.get(), STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&actions, err_write.get(), STDERR_FILENO);
@@ -100,6 +106,7 @@ public:
         }
         out_ = std::move(out_read);
         err_ = std::move(err_read);
+        in_ = std::move(in_write);
         // The write ends close here (end of scope): the pipes reach EOF when the child exits.
 #ifdef SYS_pidfd_open
         // Readable when the child exits. If the kernel lacks pidfd_open, the exit is noticed
@@ -122,6 +129,20 @@ public:
     ChildProcess& operator=(const ChildProcess&) = delete;
 
     pid_t pid() const { return pid_; }
+    /// Writes `text` to the child's stdin (started with `input`). False if it cannot.
+    bool write_input(std::string_view text) {
+        static const bool no_sigpipe = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;  // a gone child: EPIPE
+        (void)no_sigpipe;
+        while (!text.empty() && in_.valid()) {
+            const ssize_t n = ::write(in_.get(), text.data(), text.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            text.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return text.empty();
+    }
+    /// Ends the child's stdin (EOF).
+    void close_input() { in_.reset(); }
 
     /// Sends `sig` to the child, unless it has been reaped already.
     bool signal(int sig) const { return !status_ && ::kill(pid_, sig) == 0; }
@@ -211,6 +232,7 @@ private:
     pid_t pid_ = -1;
     UniqueFd out_, err_, pidfd_;
     std::string out_text_, err_text_;
+    UniqueFd in_;
     std::size_t consumed_ = 0;  // out_text_ before this was returned by read_line
     bool exited_ = false;       // the child has exited (not reaped yet unless status_)
     std::optional<int> status_;
