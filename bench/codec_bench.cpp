@@ -9,6 +9,8 @@
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
 // sf::TcpSocket puts before an sf::Packet (4 bytes) are not counted.
 
+#include "state.hpp"
+
 #include <sprocket/codec.hpp>
 #include <sprocket/packet.hpp>
 
@@ -40,35 +42,10 @@
 
 namespace {
 
-// --- the data: what a game holds, and the same state in each codec's shape -------------------
+// --- the data: the reference state packet (state.hpp), and the same state as a cereal map ------
 
-struct PlayerState {
-    std::int32_t id = 17;
-    std::string name = "Player 1";
-    float x = 312.5f;
-    float y = -48.25f;
-    float angle = 1.25f;
-    std::int32_t hp = 100;
-    bool alive = true;
-
-    friend bool operator==(const PlayerState& a, const PlayerState& b) {
-        return std::tie(a.id, a.name, a.x, a.y, a.angle, a.hp, a.alive) ==
-               std::tie(b.id, b.name, b.x, b.y, b.angle, b.hp, b.alive);
-    }
-};
-
-sprocket::Packet to_packet(const PlayerState& s) {
-    return sprocket::Packet{{"id", s.id}, {"name", s.name}, {"x", s.x},         {"y", s.y},
-                            {"angle", s.angle}, {"hp", s.hp}, {"alive", s.alive}};
-}
-
-// sf::Packet is positional: fields go in and come out in the same order, without keys.
-sf::Packet& operator<<(sf::Packet& out, const PlayerState& s) {
-    return out << sf::Int32{s.id} << s.name << s.x << s.y << s.angle << sf::Int32{s.hp} << s.alive;
-}
-sf::Packet& operator>>(sf::Packet& in, PlayerState& s) {
-    return in >> s.id >> s.name >> s.x >> s.y >> s.angle >> s.hp >> s.alive;
-}
+using bench::PlayerState;
+using bench::to_packet;
 
 // What a project using cereal directly would write for a "dictionary" packet.
 using CerealValue = std::variant<bool, std::int64_t, double, std::string>;
@@ -298,10 +275,11 @@ int main(int argc, char** argv) {
                         return static_cast<std::uint64_t>(std::get<std::int64_t>(m.at("id"))) + bytes.size();
                     }, settings, checksum), cereal_bytes.size()});
 
-    std::cout << "bench_codec: reference state packet, encode + decode; " << compiler() << ", "
-              << build_type() << "; median of " << settings.repetitions << " x ~"
-              << std::chrono::duration_cast<std::chrono::milliseconds>(settings.batch_time).count()
-              << " ms" << (quick ? " (--quick)" : "") << "\n\n";
+    const std::string head = "bench_codec: reference state packet, encode + decode; " + compiler() + ", " + build_type() +
+                             "; median of " + std::to_string(settings.repetitions) + " x ~" +
+                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings.batch_time).count()) +
+                             " ms" + (quick ? " (--quick)" : "");
+    std::cout << head << "\n\n";
     print_text(std::cout, rows);
     std::cout << "\nbytes: encoded body only, no frame or length header. checksum " << checksum << '\n';
 
@@ -313,9 +291,12 @@ int main(int argc, char** argv) {
             return 1;
         }
         const std::filesystem::path dir(out_dir);
-        if (!write_file(dir / "codec.md", print_markdown, rows) ||
-            !write_file(dir / "codec.json", print_json, rows))
-            return 1;
+        std::ofstream md(dir / "codec.md");
+        md << "## bench_codec\n\n" << head << "\n\n";
+        print_markdown(md, rows);
+        md.close();
+        if (!md) std::cerr << "bench_codec: cannot write " << dir / "codec.md" << '\n';
+        if (!md || !write_file(dir / "codec.json", print_json, rows)) return 1;
     }
     return 0;
 }
