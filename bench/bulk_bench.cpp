@@ -38,10 +38,6 @@ using namespace bench;
 
 const std::vector<std::string> transports{"sprocket", "raw TCP", "sf::Packet"};
 
-void check(bool ok, const std::string& what) {
-    if (!ok) throw std::runtime_error(what);
-}
-
 /// The bytes a bulk packet carries: a pattern the receiver can check.
 std::vector<std::uint8_t> pattern(std::size_t size) {
     std::vector<std::uint8_t> bytes(size);
@@ -96,9 +92,7 @@ int sink_sprocket(std::size_t max) {
 
 int sink_raw(std::size_t max) {
     std::vector<std::uint8_t> buffer(max, 1);  // allocated and touched before anything is timed
-    std::uint16_t port = 0;
-    const int listener = tcp_listen(port);
-    report("port", port);
+    const int listener = tcp_listen_reported();
     const int fd = tcp_accept(listener);
     for (;;) {
         std::uint32_t size = 0;
@@ -118,8 +112,7 @@ int sink_raw(std::size_t max) {
 
 int sink_sfml() {
     sf::TcpListener listener;
-    check(listener.listen(sf::Socket::AnyPort, sf::IpAddress("127.0.0.1")) == sf::Socket::Done, "sf: cannot listen");
-    report("port", listener.getLocalPort());
+    sf_listen_reported(listener);
     sf::TcpSocket socket;
     check(listener.accept(socket) == sf::Socket::Done, "sf: accept failed");
     for (;;) {
@@ -372,19 +365,17 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string role = argc > 1 ? argv[1] : "";
-    if (role == "sink" && argc == 4) {
-        start_role();
+    const std::string which = argc > 1 ? argv[1] : "";
+    if (which == "sink" && argc == 4) {
         const std::string t = argv[2];
         const std::size_t max = std::stoul(argv[3]);
-        return run_role([&] { return t == "sprocket" ? sink_sprocket(max) : t == "raw TCP" ? sink_raw(max) : sink_sfml(); });
+        return role([&] { return t == "sprocket" ? sink_sprocket(max) : t == "raw TCP" ? sink_raw(max) : sink_sfml(); });
     }
-    if (role == "source" && argc == 5) {
-        start_role();
+    if (which == "source" && argc == 5) {
         const std::string t = argv[2];
         const auto port = static_cast<std::uint16_t>(std::stoi(argv[3]));
         const std::size_t max = std::stoul(argv[4]);
-        return run_role([&] {
+        return role([&] {
             return t == "sprocket" ? source_sprocket(port, max) : t == "raw TCP" ? source_raw(port, max) : source_sfml(port, max);
         });
     }

@@ -9,6 +9,7 @@
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
 // sf::TcpSocket puts before an sf::Packet (4 bytes) are not counted.
 
+#include "common.hpp"
 #include "state.hpp"
 
 #include <sprocket/codec.hpp>
@@ -174,26 +175,7 @@ void print_json(std::ostream& os, const std::vector<Row>& rows) {
     os << "]\n";
 }
 
-std::string compiler() {
-#if defined(__clang__)
-    std::string name = "clang " __clang_version__;
-#elif defined(__GNUC__)
-    std::string name = "g++ " __VERSION__;
-#else
-    std::string name = "unknown compiler";
-#endif
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    return name;
-}
 
-std::string build_type() {
-    std::string type = SPROCKET_BENCH_BUILD_TYPE;
-    if (type.empty()) type = "no build type";
-#ifndef NDEBUG
-    type += ", assertions on";
-#endif
-    return type;
-}
 
 bool write_file(const std::filesystem::path& path, void (*print)(std::ostream&, const std::vector<Row>&),
                 const std::vector<Row>& rows) {
@@ -275,7 +257,7 @@ int main(int argc, char** argv) {
                         return static_cast<std::uint64_t>(std::get<std::int64_t>(m.at("id"))) + bytes.size();
                     }, settings, checksum), cereal_bytes.size()});
 
-    const std::string head = "bench_codec: reference state packet, encode + decode; " + compiler() + ", " + build_type() +
+    const std::string head = "bench_codec: reference state packet, encode + decode; " + bench::compiler() + ", " + bench::build_type() +
                              "; median of " + std::to_string(settings.repetitions) + " x ~" +
                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings.batch_time).count()) +
                              " ms" + (quick ? " (--quick)" : "");

@@ -114,6 +114,11 @@ inline void pin_to_cpu(int cpu) {
     if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("bench: sched_setaffinity");
 }
 
+/// A failed step of a role: throws, and `run_role` reports it as an "error ..." line.
+inline void check(bool ok, const std::string& what) {
+    if (!ok) throw std::runtime_error(what);
+}
+
 /// First thing a child role does: die with the parent, never on SIGPIPE, run on `cpu`.
 inline void start_role(int cpu = -1) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -160,6 +165,13 @@ int run_role(Body&& body) {
         report("error", e.what());
         return 1;
     }
+}
+
+/// The whole of a child role: `start_role(cpu)`, then `run_role(body)`.
+template <class Body>
+int role(Body&& body, int cpu = -1) {
+    start_role(cpu);
+    return run_role(std::forward<Body>(body));
 }
 
 // --- child processes ----------------------------------------------------------------------------

@@ -48,10 +48,6 @@ const std::vector<std::string> transports{"sprocket", "sprocket, bytes state", "
 // After the last tick, the clients wait at most this long for what is still on its way.
 constexpr std::int64_t grace_ns = 10'000'000'000;
 
-void check(bool ok, const std::string& what) {
-    if (!ok) throw std::runtime_error(what);
-}
-
 PlayerState player(int i) {
     PlayerState s;
     s.id = i;
@@ -210,10 +206,7 @@ int clients_sprocket(std::uint16_t port, std::size_t n, double seconds) {
 // --- raw TCP --------------------------------------------------------------------------------------
 
 int server_raw(std::size_t n, double seconds) {
-    std::uint16_t port = 0;
-    const int listener = tcp_listen(port);
-    check(listener >= 0, "raw TCP: cannot listen");
-    report("port", port);
+    const int listener = tcp_listen_reported();
     std::vector<int> fds;
     while (fds.size() < n) {
         const int fd = tcp_accept(listener);
@@ -279,10 +272,7 @@ int clients_raw(std::uint16_t port, std::size_t n, double seconds) {
 int server_enet([[maybe_unused]] std::size_t n, [[maybe_unused]] double seconds) {
 #ifdef SPROCKET_BENCH_ENET
     EnetLibrary library;
-    std::uint16_t port = 0;
-    ENetHost* host = enet_listen(port, n + 8);
-    check(host != nullptr, "enet_host_create failed");
-    report("port", port);
+    ENetHost* host = enet_listen_reported(n + 8);
     ENetEvent event;
     std::size_t connected = 0;
     for (const std::int64_t give_up = now_ns() + 120'000'000'000; connected < n && now_ns() < give_up;) {
@@ -470,14 +460,12 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string role = argc > 1 ? argv[1] : "";
-    if (role == "server" && argc == 5) {
-        start_role();
-        return run_role([&] { return server(argv[2], std::stoul(argv[3]), std::stod(argv[4])); });
+    const std::string which = argc > 1 ? argv[1] : "";
+    if (which == "server" && argc == 5) {
+        return role([&] { return server(argv[2], std::stoul(argv[3]), std::stod(argv[4])); });
     }
-    if (role == "clients" && argc == 6) {
-        start_role();
-        return run_role([&] {
+    if (which == "clients" && argc == 6) {
+        return role([&] {
             return clients(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stoul(argv[4]), std::stod(argv[5]));
         });
     }

@@ -38,10 +38,6 @@ using namespace bench;
 
 const std::vector<std::string> transports{"sprocket", "raw TCP", "sf::TcpSocket", "ENet"};
 
-void check(bool ok, const std::string& what) {
-    if (!ok) throw std::runtime_error(what);
-}
-
 /// The server's side of the measurement: memory before, `connect()` until all are in, memory
 /// after, then `idle(deadline)` for the idle time and its CPU.
 template <class Connect, class Idle, class Count>
@@ -88,9 +84,7 @@ int server_sprocket(std::size_t n, double seconds) {
 }
 
 int server_raw(std::size_t n, double seconds) {
-    std::uint16_t port = 0;
-    const int listener = tcp_listen(port);
-    report("port", port);
+    const int listener = tcp_listen_reported();
     std::vector<pollfd> fds;
     measure_server(
         n, seconds,
@@ -116,8 +110,7 @@ int server_raw(std::size_t n, double seconds) {
 
 int server_sfml(std::size_t n, double seconds) {
     sf::TcpListener listener;
-    check(listener.listen(sf::Socket::AnyPort, sf::IpAddress("127.0.0.1")) == sf::Socket::Done, "sf: cannot listen");
-    report("port", listener.getLocalPort());
+    sf_listen_reported(listener);
     std::list<sf::TcpSocket> sockets;
     sf::SocketSelector selector;
     std::size_t lost = 0;
@@ -152,10 +145,7 @@ int server_sfml(std::size_t n, double seconds) {
 int server_enet([[maybe_unused]] std::size_t n, [[maybe_unused]] double seconds) {
 #ifdef SPROCKET_BENCH_ENET
     EnetLibrary library;
-    std::uint16_t port = 0;
-    ENetHost* host = enet_listen(port, n + 8);
-    check(host != nullptr, "enet_host_create failed");
-    report("port", port);
+    ENetHost* host = enet_listen_reported(n + 8);
     std::size_t connected = 0;
     ENetEvent event;
     auto service_until = [&](std::int64_t until) {
@@ -328,14 +318,12 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string role = argc > 1 ? argv[1] : "";
-    if (role == "server" && argc == 5) {
-        start_role();
-        return run_role([&] { return server(argv[2], std::stoul(argv[3]), std::stod(argv[4])); });
+    const std::string which = argc > 1 ? argv[1] : "";
+    if (which == "server" && argc == 5) {
+        return role([&] { return server(argv[2], std::stoul(argv[3]), std::stod(argv[4])); });
     }
-    if (role == "clients" && argc == 5) {
-        start_role();
-        return run_role([&] { return clients(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stoul(argv[4])); });
+    if (which == "clients" && argc == 5) {
+        return role([&] { return clients(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stoul(argv[4])); });
     }
     signal(SIGPIPE, SIG_IGN);
     return run(parse_options(argc, argv, "usage: bench_idle [--quick] [--out DIR]"));

@@ -52,9 +52,7 @@ int serve_sprocket(bool spin) {
 }
 
 int serve_raw() {
-    std::uint16_t port = 0;
-    const int listener = tcp_listen(port);
-    report("port", port);
+    const int listener = tcp_listen_reported();
     const int fd = tcp_accept(listener);
     MessageReader reader;
     const std::uint8_t* body = nullptr;
@@ -75,9 +73,7 @@ int serve_raw() {
 
 int serve_sfml() {
     sf::TcpListener listener;
-    if (listener.listen(sf::Socket::AnyPort, sf::IpAddress("127.0.0.1")) != sf::Socket::Done)
-        throw std::runtime_error("sf::TcpListener: cannot listen");
-    report("port", listener.getLocalPort());
+    sf_listen_reported(listener);
     sf::TcpSocket socket;
     if (listener.accept(socket) != sf::Socket::Done) throw std::runtime_error("sf::TcpListener: accept failed");
     sf::Packet in;
@@ -94,10 +90,7 @@ int serve_sfml() {
 int serve_enet() {
 #ifdef SPROCKET_BENCH_ENET
     EnetLibrary library;
-    std::uint16_t port = 0;
-    ENetHost* host = enet_listen(port, 4);
-    if (!host) throw std::runtime_error("enet_host_create failed");
-    report("port", port);
+    ENetHost* host = enet_listen_reported(4);
     ENetEvent event;
     const std::int64_t give_up = now_ns() + 600'000'000'000;
     for (bool done = false; !done && now_ns() < give_up;) {
@@ -120,10 +113,6 @@ int serve_enet() {
 }
 
 // --- clients: COUNT round trips, each checked ----------------------------------------------------
-
-void check(bool ok, const char* what) {
-    if (!ok) throw std::runtime_error(what);
-}
 
 std::vector<double> ping_sprocket(std::uint16_t port, int total, bool spin) {
     sprocket::Sprocket client("127.0.0.1", port);
@@ -348,16 +337,13 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string role = argc > 1 ? argv[1] : "";
-    if (role == "serve" && argc == 4) {
-        start_role(std::stoi(argv[3]));
-        return run_role([&] { return serve(argv[2]); });
+    const std::string which = argc > 1 ? argv[1] : "";
+    if (which == "serve" && argc == 4) {
+        return role([&] { return serve(argv[2]); }, std::stoi(argv[3]));
     }
-    if (role == "ping" && argc == 7) {
-        start_role(std::stoi(argv[6]));
-        return run_role([&] {
-            return ping(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stoi(argv[4]), std::stoi(argv[5]));
-        });
+    if (which == "ping" && argc == 7) {
+        return role([&] { return ping(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stoi(argv[4]), std::stoi(argv[5])); },
+                    std::stoi(argv[6]));
     }
     signal(SIGPIPE, SIG_IGN);
     return run(parse_options(argc, argv, "usage: bench_latency [--quick] [--out DIR]"));

@@ -4,6 +4,9 @@
 
 #include "common.hpp"
 
+#include <SFML/Network/IpAddress.hpp>
+#include <SFML/Network/TcpListener.hpp>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -54,6 +57,21 @@ inline int tcp_listen(std::uint16_t& port) {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
     return fd;
+}
+
+/// A listening socket on 127.0.0.1 whose port is reported to the parent ("port N").
+inline int tcp_listen_reported() {
+    std::uint16_t port = 0;
+    const int listener = tcp_listen(port);
+    check(listener >= 0, "raw TCP: cannot listen");
+    report("port", port);
+    return listener;
+}
+
+/// The same with SFML: `listener` listens on 127.0.0.1, its port reported to the parent.
+inline void sf_listen_reported(sf::TcpListener& listener) {
+    check(listener.listen(sf::Socket::AnyPort, sf::IpAddress("127.0.0.1")) == sf::Socket::Done, "sf: cannot listen");
+    report("port", listener.getLocalPort());
 }
 
 inline int tcp_accept(int listener) {
@@ -169,16 +187,16 @@ struct EnetLibrary {
     EnetLibrary& operator=(const EnetLibrary&) = delete;
 };
 
-/// A server host on 127.0.0.1 and an OS-chosen port (written to `port`); null on failure.
-inline ENetHost* enet_listen(std::uint16_t& port, std::size_t peers) {
+/// A server host on 127.0.0.1 and an OS-chosen port, reported to the parent ("port N").
+inline ENetHost* enet_listen_reported(std::size_t peers) {
     ENetAddress address{};
     enet_address_set_host_ip(&address, "127.0.0.1");
     address.port = 0;
     ENetHost* host = enet_host_create(&address, peers, 2, 0, 0);
-    if (!host) return nullptr;
+    check(host != nullptr, "enet_host_create failed");
     ENetAddress bound{};
     enet_socket_get_address(host->socket, &bound);
-    port = bound.port;
+    report("port", bound.port);
     return host;
 }
 

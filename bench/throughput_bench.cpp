@@ -39,10 +39,6 @@ using namespace bench;
 
 const std::vector<std::string> transports{"sprocket", "raw TCP", "raw TCP, 64 KiB writes", "sf::Packet", "ENet"};
 
-void check(bool ok, const std::string& what) {
-    if (!ok) throw std::runtime_error(what);
-}
-
 /// What a sink saw: packets in order, and when the first and the last were taken.
 struct Count {
     std::int64_t expected = 0, count = 0, errors = 0, first = 0, last = 0;
@@ -95,9 +91,7 @@ int sink_sprocket() {
 }
 
 int sink_raw() {
-    std::uint16_t port = 0;
-    const int listener = tcp_listen(port);
-    report("port", port);
+    const int listener = tcp_listen_reported();
     const int fd = tcp_accept(listener);
     MessageReader reader;
     Count c;
@@ -113,8 +107,7 @@ int sink_raw() {
 
 int sink_sfml() {
     sf::TcpListener listener;
-    check(listener.listen(sf::Socket::AnyPort, sf::IpAddress("127.0.0.1")) == sf::Socket::Done, "sf: cannot listen");
-    report("port", listener.getLocalPort());
+    sf_listen_reported(listener);
     sf::TcpSocket socket;
     check(listener.accept(socket) == sf::Socket::Done, "sf: accept failed");
     Count c;
@@ -132,10 +125,7 @@ int sink_sfml() {
 int sink_enet() {
 #ifdef SPROCKET_BENCH_ENET
     EnetLibrary library;
-    std::uint16_t port = 0;
-    ENetHost* host = enet_listen(port, 4);
-    check(host != nullptr, "enet_host_create failed");
-    report("port", port);
+    ENetHost* host = enet_listen_reported(4);
     Count c;
     ENetEvent event;
     for (const std::int64_t give_up = now_ns() + 120'000'000'000; !c.done && now_ns() < give_up;) {
@@ -377,14 +367,12 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string role = argc > 1 ? argv[1] : "";
-    if (role == "sink" && argc == 3) {
-        start_role();
-        return run_role([&] { return sink(argv[2]); });
+    const std::string which = argc > 1 ? argv[1] : "";
+    if (which == "sink" && argc == 3) {
+        return role([&] { return sink(argv[2]); });
     }
-    if (role == "source" && argc == 5) {
-        start_role();
-        return run_role([&] { return source(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stod(argv[4])); });
+    if (which == "source" && argc == 5) {
+        return role([&] { return source(argv[2], static_cast<std::uint16_t>(std::stoi(argv[3])), std::stod(argv[4])); });
     }
     signal(SIGPIPE, SIG_IGN);
     return run(parse_options(argc, argv, "usage: bench_throughput [--quick] [--out DIR]"));
