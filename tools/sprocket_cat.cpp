@@ -16,8 +16,10 @@
 #include <atomic>
 #include <charconv>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -38,6 +40,18 @@ for bytes. Port 4242 by default.
 )";
 
 volatile std::sig_atomic_t stop_requested = 0;
+
+// One line on stderr in a single write: the stdin thread and the main thread both report, and
+// a line must not be cut in two by the other's.
+template <class... Parts>
+void say(const Parts&... parts) {
+    std::ostringstream line;
+    line << "sprocket-cat: ";
+    (line << ... << parts);
+    line << '\n';
+    const std::string text = line.str();
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
 extern "C" void request_stop(int) { stop_requested = 1; }
 
 struct Args {
@@ -117,9 +131,9 @@ int main(int argc, char** argv) {
             try {
                 if (!link->send(sprocket::cat::packet_from_json(line))) ++refused;
             } catch (const sprocket::cat::JsonError& e) {
-                std::cerr << "sprocket-cat: line " << number << ": " << e.what() << std::endl;
+                say("line ", number, ": ", e.what());
             } catch (const std::length_error& e) {
-                std::cerr << "sprocket-cat: line " << number << ": too big to send: " << e.what() << std::endl;
+                say("line ", number, ": too big to send: ", e.what());
             }
         }
         input_done = true;
@@ -137,18 +151,18 @@ int main(int argc, char** argv) {
             if (event.kind == sprocket::EventKind::packet) {
                 std::cout << sprocket::cat::packet_to_json(event.packet) << '\n';
             } else {
-                std::cerr << "sprocket-cat: " << event << std::endl;
+                say(event);
             }
         }
         std::cout.flush();
         const auto state = link->status();
         if (state.state == sprocket::State::disconnected) {
-            std::cerr << "sprocket-cat: " << state << std::endl;
+            say(state);
             status = 1;
             break;
         }
     }
-    if (refused > 0) std::cerr << "sprocket-cat: " << refused << " line(s) could not be sent" << std::endl;
+    if (refused > 0) say(refused.load(), " line(s) could not be sent");
     // Say goodbye and let what is queued leave (at most `linger`) before the process ends.
     link->close();
     const auto deadline = std::chrono::steady_clock::now() + args.options.linger;

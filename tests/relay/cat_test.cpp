@@ -55,7 +55,8 @@ TEST_CASE("sprocket-cat: lines in become packets, packets out become lines, and 
     const auto code = cat.wait_exit(deadline());
     REQUIRE(code);
     CHECK(*code == 0);
-    CHECK(cat.err().find("line 2: malformed JSON") != std::string::npos);
+    INFO("stderr: " << cat.err());
+    CHECK(cat.err().find("sprocket-cat: line 2: malformed JSON") != std::string::npos);
 }
 
 TEST_CASE("sprocket-cat: -q quits after stdin ends, and a server that is not there is exit status 1") {
