@@ -3,8 +3,10 @@
 //
 //   bench_codec [--quick] [--out DIR]
 //
-// Prints a table (codec | ns per round trip | bytes | vs sprocket). Each time is the median of
-// several repetitions, each timing a batch of round trips with std::chrono::steady_clock.
+// Prints a table (codec | ns per round trip | bytes | vs sprocket), then one of single
+// operations on bigger packets (the 64-player state of bench_fanout encoded and decoded, a
+// 16 MiB bytes packet as bench_bulk sends). Each time is the median of several repetitions,
+// each timing a batch of calls with std::chrono::steady_clock.
 // --quick measures briefly (a smoke test); --out DIR also writes DIR/codec.md and DIR/codec.json.
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
 // sf::TcpSocket puts before an sf::Packet (4 bytes) are not counted.
@@ -76,6 +78,28 @@ CerealMap cereal_decode(const std::string& bytes) {
     return map;
 }
 
+// The 64-player state bench_fanout sends each tick: a tick, a stamp and a list of 64 maps of
+// the reference state (3.9 KB encoded). Decoding it is the receiving side's cost per state.
+sprocket::Packet fanout_state() {
+    sprocket::List players;
+    players.reserve(64);
+    for (int i = 0; i < 64; ++i) {
+        PlayerState s;
+        s.id = i;
+        s.name = "Player " + std::to_string(i);
+        s.x = 10.0f * static_cast<float>(i);
+        players.emplace_back(sprocket::Map(to_packet(s)));
+    }
+    return sprocket::Packet::on("state", {{"tick", 1}, {"t", 123456789}, {"players", std::move(players)}});
+}
+
+// One 16 MiB bytes value, as bench_bulk sends.
+sprocket::Packet bulk_packet() {
+    sprocket::Bytes blob(std::size_t{16} << 20);
+    for (std::size_t i = 0; i < blob.size(); ++i) blob[i] = static_cast<std::uint8_t>(i * 31);
+    return sprocket::Packet::on("bulk", {{"data", std::move(blob)}});
+}
+
 // --- measuring --------------------------------------------------------------------------------
 
 using Clock = std::chrono::steady_clock;
@@ -133,29 +157,45 @@ std::string fixed(double v, int digits) {
 
 std::string ratio(const Row& row, const Row& base) { return fixed(row.ns / base.ns, 2) + "x"; }
 
-void print_text(std::ostream& os, const std::vector<Row>& rows) {
-    const std::vector<std::string> head{"codec", "ns per round trip", "bytes", "vs sprocket"};
+// A table's column heads and how its last column reads: "vs sprocket" (against the first row)
+// for the round trips, "MB/s" (bytes through per second) for the bigger packets.
+struct Layout {
+    std::string what, time, last;
+    std::string (*last_cell)(const Row& row, const Row& first);
+};
+
+std::string throughput(const Row& row, const Row&) {
+    return fixed(static_cast<double>(row.bytes) / row.ns * 1e3, 0);  // bytes per ns = GB/s
+}
+
+const Layout round_trips{"codec", "ns per round trip", "vs sprocket", ratio};
+const Layout single_ops{"packet, operation", "ns per call", "MB/s", throughput};
+
+void print_text(std::ostream& os, const std::vector<Row>& rows, const Layout& layout) {
+    const std::vector<std::string> head{layout.what, layout.time, "bytes", layout.last};
     std::size_t w0 = head[0].size();
     for (const Row& r : rows) w0 = std::max(w0, r.codec.size());
-    const std::size_t w1 = head[1].size(), w2 = head[2].size(), w3 = head[3].size();
+    const std::size_t w1 = head[1].size(), w2 = std::max<std::size_t>(head[2].size(), 8),
+                      w3 = std::max<std::size_t>(head[3].size(), 5);
 
-    os << std::left << std::setw(static_cast<int>(w0)) << head[0] << " | " << head[1] << " | "
-       << head[2] << " | " << head[3] << '\n'
+    os << std::left << std::setw(static_cast<int>(w0)) << head[0] << " | " << std::setw(static_cast<int>(w1))
+       << head[1] << " | " << std::setw(static_cast<int>(w2)) << head[2] << " | " << head[3] << '\n'
        << std::string(w0, '-') << "-+-" << std::string(w1, '-') << "-+-" << std::string(w2, '-')
        << "-+-" << std::string(w3, '-') << '\n';
     for (const Row& r : rows) {
         os << std::left << std::setw(static_cast<int>(w0)) << r.codec << std::right << " | "
            << std::setw(static_cast<int>(w1)) << fixed(r.ns, 1) << " | "
            << std::setw(static_cast<int>(w2)) << r.bytes << " | "
-           << std::setw(static_cast<int>(w3)) << ratio(r, rows.front()) << '\n';
+           << std::setw(static_cast<int>(w3)) << layout.last_cell(r, rows.front()) << '\n';
     }
 }
 
-void print_markdown(std::ostream& os, const std::vector<Row>& rows) {
-    os << "| codec | ns per round trip | bytes | vs sprocket |\n|---|---:|---:|---:|\n";
+void print_markdown(std::ostream& os, const std::vector<Row>& rows, const Layout& layout) {
+    os << "| " << layout.what << " | " << layout.time << " | bytes | " << layout.last
+       << " |\n|---|---:|---:|---:|\n";
     for (const Row& r : rows)
         os << "| " << r.codec << " | " << fixed(r.ns, 1) << " | " << r.bytes << " | "
-           << ratio(r, rows.front()) << " |\n";
+           << layout.last_cell(r, rows.front()) << " |\n";
 }
 
 std::string json_string(std::string_view s) {
@@ -257,12 +297,46 @@ int main(int argc, char** argv) {
                         return static_cast<std::uint64_t>(std::get<std::int64_t>(m.at("id"))) + bytes.size();
                     }, settings, checksum), cereal_bytes.size()});
 
+    // Bigger packets, one operation at a time: what a fan-out client and a bulk transfer pay.
+    const sprocket::Packet fanout = fanout_state();
+    const sprocket::Bytes fanout_bytes = sprocket::encode(fanout);
+    const sprocket::Packet bulk = bulk_packet();
+    const sprocket::Bytes bulk_bytes = sprocket::encode(bulk);
+    {
+        const sprocket::DecodeResult f = sprocket::decode(fanout_bytes);
+        const sprocket::DecodeResult b = sprocket::decode(bulk_bytes);
+        if (!f || f.packet() != fanout || !b || b.packet() != bulk) {
+            std::cerr << "bench_codec: the 64-player state or the bulk packet did not decode back\n";
+            return 1;
+        }
+    }
+    const Settings big = quick ? settings : Settings{settings.batch_time * 3, settings.repetitions};
+    std::vector<Row> ops;
+    ops.push_back({"64-player state (64 maps) encode", measure([&] {
+                       return static_cast<std::uint64_t>(sprocket::encode(fanout).size());
+                   }, settings, checksum), fanout_bytes.size()});
+    ops.push_back({"64-player state (64 maps) decode", measure([&] {
+                       const sprocket::DecodeResult r = sprocket::decode(fanout_bytes);
+                       return static_cast<std::uint64_t>(r.packet().get<std::int64_t>("tick")) + r.packet().size();
+                   }, settings, checksum), fanout_bytes.size()});
+    ops.push_back({"16 MiB bytes packet encode", measure([&] {
+                       const sprocket::Bytes bytes = sprocket::encode(bulk);
+                       return static_cast<std::uint64_t>(bytes[bytes.size() / 2]) + bytes.size();
+                   }, big, checksum), bulk_bytes.size()});
+    ops.push_back({"16 MiB bytes packet decode", measure([&] {
+                       const sprocket::DecodeResult r = sprocket::decode(bulk_bytes);
+                       const auto* data = r.packet().at("data").get_if<sprocket::Bytes>();
+                       return static_cast<std::uint64_t>((*data)[data->size() / 2]) + data->size();
+                   }, big, checksum), bulk_bytes.size()});
+
     const std::string head = "bench_codec: reference state packet, encode + decode; " + bench::compiler() + ", " + bench::build_type() +
                              "; median of " + std::to_string(settings.repetitions) + " x ~" +
                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings.batch_time).count()) +
                              " ms" + (quick ? " (--quick)" : "");
     std::cout << head << "\n\n";
-    print_text(std::cout, rows);
+    print_text(std::cout, rows, round_trips);
+    std::cout << '\n';
+    print_text(std::cout, ops, single_ops);
     std::cout << "\nbytes: encoded body only, no frame or length header. checksum " << checksum << '\n';
 
     if (!out_dir.empty()) {
@@ -273,12 +347,16 @@ int main(int argc, char** argv) {
             return 1;
         }
         const std::filesystem::path dir(out_dir);
+        std::vector<Row> all = rows;
+        all.insert(all.end(), ops.begin(), ops.end());
         std::ofstream md(dir / "codec.md");
         md << "## bench_codec\n\n" << head << "\n\n";
-        print_markdown(md, rows);
+        print_markdown(md, rows, round_trips);
+        md << '\n';
+        print_markdown(md, ops, single_ops);
         md.close();
         if (!md) std::cerr << "bench_codec: cannot write " << dir / "codec.md" << '\n';
-        if (!md || !write_file(dir / "codec.json", print_json, rows)) return 1;
+        if (!md || !write_file(dir / "codec.json", print_json, all)) return 1;
     }
     return 0;
 }
