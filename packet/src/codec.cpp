@@ -1,6 +1,7 @@
 // The value encoding (docs/PROTOCOL.md, "Values"): a tag byte, then the payload.
 #include <sprocket/codec.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -66,6 +67,48 @@ struct RawWriter {
         *p++ = static_cast<std::uint8_t>(v);
     }
 };
+
+// Appends to a vector that already has the room reserved, without zero-filling it first (the
+// path for big packets, where resize's memset costs as much as the copy): small pieces gather
+// in a local buffer, a big payload is copied straight in. Call flush() at the end.
+struct AppendWriter {
+    explicit AppendWriter(Bytes& into) : out(into) {}
+
+    Bytes& out;
+    std::size_t used = 0;
+    std::uint8_t buf[512];  // NOLINT: written before read
+
+    void flush() {
+        out.insert(out.end(), buf, buf + used);
+        used = 0;
+    }
+    void write_byte(std::uint8_t b) {
+        if (used == sizeof buf) flush();
+        buf[used++] = b;
+    }
+    void write(const void* data, std::size_t n) {
+        if (n > sizeof buf - used) {
+            flush();
+            if (n >= sizeof buf) {
+                const auto* p = static_cast<const std::uint8_t*>(data);
+                out.insert(out.end(), p, p + n);
+                return;
+            }
+        }
+        if (n != 0) std::memcpy(buf + used, data, n);
+        used += n;
+    }
+    void write_varint(std::uint64_t v) {
+        if (sizeof buf - used < 10) flush();
+        RawWriter w{buf + used};
+        w.write_varint(v);
+        used = static_cast<std::size_t>(w.p - buf);
+    }
+};
+
+// From this size on, encode_to appends without zero-filling (below it, the memset is noise and
+// the single-pointer RawWriter is faster).
+constexpr std::size_t append_threshold = std::size_t{64} << 10;  // bytes
 
 template <class W>
 void write_sized(W& w, std::uint8_t tag, const void* data, std::size_t size) {
@@ -274,9 +317,18 @@ void encode_to(const Packet& packet, Bytes& out) {
     SizeCounter counter;
     write_packet(counter, packet);
     const std::size_t at = out.size();
-    out.resize(at + counter.size);
-    RawWriter writer{out.data() + at};
+    if (counter.size < append_threshold) {
+        out.resize(at + counter.size);
+        RawWriter writer{out.data() + at};
+        write_packet(writer, packet);
+        return;
+    }
+    // Room for all of it in one allocation (growing geometrically when `out` already holds
+    // frames, so that appending many packets stays linear), then appended as it is written.
+    if (out.capacity() - at < counter.size) out.reserve(std::max(at + counter.size, 2 * out.capacity()));
+    AppendWriter writer(out);
     write_packet(writer, packet);
+    writer.flush();
 }
 
 Bytes encode(const Packet& packet) {

@@ -78,19 +78,36 @@ std::uint8_t* FrameDecoder::prepare(std::size_t size) {
     if (begin_ == end_) {
         begin_ = end_ = 0;
         // After a big frame, give the memory back rather than keep it for every later read.
-        if (buffer_.size() > release_threshold && size <= release_threshold / 4) buffer_ = std::vector<std::uint8_t>();
+        if (buffer_.size() > release_threshold && size <= release_threshold / 4) buffer_ = decltype(buffer_)();
     }
     if (size > buffer_.max_size() - end_) throw std::length_error("[sprocket.frame] prepare: size too large");
     if (buffer_.size() - end_ < size) {
-        // Move what is left to the front, then grow if that is not room enough.
+        // Move what is left to the front; grow if that is not room enough.
         if (begin_ > 0) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
             end_ -= begin_;
             begin_ = 0;
         }
-        if (buffer_.size() - end_ < size) buffer_.resize(std::max(end_ + size, buffer_.size() * 2));
+        if (buffer_.size() - end_ < size) grow(size);
     }
     return buffer_.data() + end_;
+}
+
+// Called with the unconsumed bytes at the front (begin_ == 0). The new buffer holds them and
+// `size` more bytes; when a header announces a frame bigger than that (within the limit), the
+// whole frame and one ordinary read after it: one allocation per big frame, no doubling, and
+// nothing zero-filled or copied but the bytes already received.
+void FrameDecoder::grow(std::size_t size) {
+    std::size_t target = end_ + size;
+    if (end_ >= frame_header_size) {
+        const std::size_t body = get_u32le(buffer_.data());
+        if (body <= max_frame_size_ && frame_header_size + body > target)
+            target = frame_header_size + body + std::min(size, read_slack);
+    }
+    decltype(buffer_) bigger;
+    bigger.resize(target);
+    if (end_ != 0) std::memcpy(bigger.data(), buffer_.data(), end_);
+    buffer_.swap(bigger);
 }
 
 void FrameDecoder::commit(std::size_t size) {

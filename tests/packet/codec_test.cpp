@@ -112,6 +112,36 @@ TEST_CASE("encode_to appends") {
     CHECK(out[0] == 0xee);
 }
 
+TEST_CASE("big packets (appended without zero-filling) encode to the same bytes as the archive writes") {
+    // Over 64 KiB, encode_to appends through a staging buffer instead of writing into resized
+    // memory: small values around the staging buffer's edges, and payloads bigger than it.
+    std::mt19937 rng(99);
+    List many;
+    for (int i = 0; i < 20000; ++i) {
+        switch (i % 5) {
+            case 0: many.emplace_back(static_cast<std::int64_t>(rng()) * (i % 2 == 0 ? 1 : -1)); break;
+            case 1: many.emplace_back(std::string(rng() % 700, 'x')); break;
+            case 2: many.emplace_back(Bytes(rng() % 1100, static_cast<std::uint8_t>(i))); break;
+            case 3: many.emplace_back(static_cast<double>(rng()) / 3.0); break;
+            default: many.emplace_back(Map{{"k", i}, {std::string(rng() % 300, 'k'), nullptr}}); break;
+        }
+    }
+    const Packet p = Packet::on("big", {{"many", many}, {"blob", Bytes(200000, 0x5a)}, {"z", true}});
+    Bytes archived;
+    {
+        ByteOutputArchive ar(archived);
+        ar(p);  // the cereal hook: the same encoder, appending with insert
+    }
+    Bytes out{0xee, 0xff};
+    encode_to(p, out);
+    REQUIRE(out.size() == 2 + archived.size());
+    CHECK(Bytes(out.begin() + 2, out.end()) == archived);
+    CHECK(out[0] == 0xee);
+    encode_to(p, out);  // twice in one buffer, as frames queue up
+    CHECK(Bytes(out.begin() + 2 + static_cast<std::ptrdiff_t>(archived.size()), out.end()) == archived);
+    CHECK(round_trip(p) == p);
+}
+
 TEST_CASE("keys written out of order by another encoder are accepted and sorted") {
     const Bytes bytes = wire::packet(2, {wire::cat({wire::str("z"), wire::byte(wire::integer), wire::varint(2)}),
                                          wire::cat({wire::str("a"), wire::byte(wire::integer), wire::varint(4)})});

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -232,4 +233,72 @@ TEST_CASE("a frame announced by its header but not yet arrived is incomplete, no
     CHECK(decoder.next(frame) == FrameStatus::incomplete);
     CHECK(decoder.needed() == 1u << 20);
     CHECK(decoder.buffered() == frame_header_size);
+}
+
+TEST_CASE("a big frame is buffered in one allocation: the whole frame and one read, no doubling") {
+    // As a connection reads: at least 64 KiB, at most 1 MiB per read, straight into prepare().
+    Bytes stream;
+    Bytes body(3u << 20);
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<std::uint8_t>(i * 7);
+    append_frame(stream, 1, body.data(), body.size());
+    append_packet_frame(stream, Packet{{"after", 1}});
+    const std::size_t frame_total = frame_header_size + body.size();
+
+    FrameDecoder decoder;
+    std::vector<std::size_t> capacities;
+    std::size_t at = 0;
+    Collected got;
+    while (at < stream.size()) {
+        const std::size_t want = std::clamp<std::size_t>(decoder.needed(), 64u << 10, 1u << 20);
+        std::uint8_t* into = decoder.prepare(want);
+        const std::size_t n = std::min(want, stream.size() - at);
+        std::copy(stream.begin() + static_cast<std::ptrdiff_t>(at), stream.begin() + static_cast<std::ptrdiff_t>(at + n), into);
+        decoder.commit(n);
+        at += n;
+        if (got.frames.empty()) capacities.push_back(decoder.capacity());  // until the big frame is taken
+        drain(decoder, got);
+    }
+    REQUIRE(got.frames.size() == 2);
+    CHECK(got.frames[0].second == body);
+    // The first read (64 KiB) holds the header; the second grows once to the frame plus one
+    // more read's room, and that buffer serves every later read, the completing one included.
+    REQUIRE(capacities.size() >= 3);
+    CHECK(capacities[0] == 64u << 10);
+    CHECK(capacities[1] == frame_total + (64u << 10));
+    for (std::size_t i = 2; i < capacities.size(); ++i) CHECK(capacities[i] == capacities[1]);
+    CHECK(decoder.capacity() <= 64u << 10);  // and given back once it was taken
+}
+
+TEST_CASE("a frame fed at once takes exactly its size, and one announced by a header its size and one read") {
+    Bytes stream;
+    const Bytes body(1u << 20, 3);
+    append_frame(stream, 9, body.data(), body.size());
+    {
+        FrameDecoder decoder;
+        decoder.feed(stream.data(), stream.size());
+        CHECK(decoder.capacity() == stream.size());
+    }
+    {
+        FrameDecoder decoder;
+        decoder.feed(stream.data(), frame_header_size);
+        CHECK(decoder.capacity() == frame_header_size);
+        decoder.feed(stream.data() + frame_header_size, 100);  // grows once, for all of it
+        CHECK(decoder.capacity() == stream.size() + 100);
+        decoder.feed(stream.data() + frame_header_size + 100, stream.size() - frame_header_size - 100);
+        CHECK(decoder.capacity() == stream.size() + 100);
+        FrameView frame;
+        REQUIRE(decoder.next(frame) == FrameStatus::ready);
+        CHECK(frame.kind == 9);
+        CHECK(Bytes(frame.body, frame.body + frame.size) == body);
+    }
+}
+
+TEST_CASE("a header announcing more than the limit grows nothing beyond what was asked") {
+    FrameDecoder decoder(1024);
+    const std::uint8_t header[] = {0x00, 0x00, 0x10, 0x00, 0x01};  // 1 MiB > 1 KiB
+    decoder.feed(header, sizeof header);
+    decoder.prepare(10);
+    CHECK(decoder.capacity() == frame_header_size + 10);
+    FrameView frame;
+    CHECK(decoder.next(frame) == FrameStatus::error);
 }

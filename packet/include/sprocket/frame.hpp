@@ -12,6 +12,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace sprocket {
@@ -22,6 +26,29 @@ inline constexpr std::size_t frame_header_size = 5;
 inline constexpr std::size_t default_max_frame_size = std::size_t{16} << 20;
 /// The largest body the length field can express.
 inline constexpr std::size_t max_frame_size_limit = 0xffffffffu;
+
+namespace detail {
+/// A std::allocator whose value-less construct leaves the memory as it is: a
+/// `std::vector<std::uint8_t, DefaultInitAllocator<std::uint8_t>>` resizes without zero-filling
+/// (the frame decoder's buffer is overwritten by received bytes anyway, and untouched pages of
+/// it are never made resident).
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+    using std::allocator<T>::allocator;
+    template <class U>
+    struct rebind {
+        using other = DefaultInitAllocator<U>;
+    };
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;  // default-initialization: no zeroes for bytes
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+}  // namespace detail
 
 /// Frame kinds. Kind 1 carries an encoded `Packet`; the others are the control frames of a
 /// connection (handshake, heartbeat, goodbye), byte by byte in docs/PROTOCOL.md.
@@ -85,7 +112,10 @@ public:
     /// it to `prepare`, so a peer announcing a big frame costs memory only as bytes arrive.
     /// 0 once the stream is known to be bad (failed, or a header announces more than the limit).
     std::size_t needed() const noexcept;
-    /// Bytes of memory the decoder holds. It shrinks back once a big frame has been taken.
+    /// Bytes of memory the decoder holds. Reads of up to 64 KiB are held as they come; once a
+    /// header announces a bigger frame, the buffer grows once, to that whole frame plus room
+    /// for one more read of at most 64 KiB (so the read that completes it needs no second
+    /// allocation), not by doubling. It shrinks back once a big frame has been taken.
     std::size_t capacity() const noexcept { return buffer_.size(); }
     /// Total bytes consumed so far (offsets in errors count from the stream's start).
     std::size_t consumed() const noexcept { return consumed_; }
@@ -93,8 +123,11 @@ public:
 
 private:
     static constexpr std::size_t release_threshold = std::size_t{256} << 10;  // bytes
+    static constexpr std::size_t read_slack = std::size_t{64} << 10;          // bytes
 
-    std::vector<std::uint8_t> buffer_;
+    void grow(std::size_t size);
+
+    std::vector<std::uint8_t, detail::DefaultInitAllocator<std::uint8_t>> buffer_;  // never zero-filled
     std::size_t begin_ = 0;  // first unconsumed byte
     std::size_t end_ = 0;    // one past the last byte fed
     std::size_t consumed_ = 0;
