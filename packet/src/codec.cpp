@@ -1,10 +1,15 @@
 // The value encoding (docs/PROTOCOL.md, "Values"): a tag byte, then the payload.
 #include <sprocket/codec.hpp>
 
+#include "map_access.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <set>
+#include <string_view>
+#include <vector>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
@@ -205,20 +210,12 @@ std::string read_string(ByteInputArchive& ar, const char* what) {
     return std::string(p, n);
 }
 
-}  // namespace
-
-/// The decoder fills a map's entries directly (with end() as the insertion hint).
-struct MapAccess {
-    static void load_entries(ByteInputArchive& ar, Map& map);
-};
-
-namespace {
-
-void read_value(ByteInputArchive& ar, Value& value) {
+// Decodes one value into `value` (null before), adding the heap memory it holds to `held`.
+void read_value(ByteInputArchive& ar, Value& value, std::size_t& held) {
     Value::Storage& s = value.storage();
     const std::uint8_t tag = ar.read_byte();
     switch (tag) {
-        case tag_null: s.emplace<std::nullptr_t>(); return;
+        case tag_null: return;
         case tag_false: s.emplace<bool>(false); return;
         case tag_true: s.emplace<bool>(true); return;
         case tag_int: s.emplace<std::int64_t>(detail::unzigzag(ar.read_varint())); return;
@@ -234,11 +231,16 @@ void read_value(ByteInputArchive& ar, Value& value) {
             s.emplace<double>(d);
             return;
         }
-        case tag_string: s.emplace<std::string>(read_string(ar, "string size")); return;
+        case tag_string: {
+            const std::size_t n = ar.read_size("string size");
+            const auto* p = reinterpret_cast<const char*>(ar.take(n));
+            held += detail::heap_bytes(s.emplace<std::string>(p, n));
+            return;
+        }
         case tag_bytes: {
             const std::size_t n = ar.read_size("bytes size");
             const std::uint8_t* p = ar.take(n);
-            s.emplace<Bytes>(p, p + n);
+            held += s.emplace<Bytes>(p, p + n).capacity();
             return;
         }
         case tag_list: {
@@ -246,23 +248,24 @@ void read_value(ByteInputArchive& ar, Value& value) {
             const std::size_t n = ar.read_size("list length", min_value_bytes);
             List& list = s.emplace<List>();
             list.reserve(n);  // safe: n values need n bytes, checked above
+            held += list.capacity() * sizeof(Value);
             ar.begin_elements(n, min_value_bytes);
             for (std::size_t i = 0; i < n; ++i) {
                 ar.next_element(min_value_bytes);
-                read_value(ar, list.emplace_back());
+                read_value(ar, list.emplace_back(), held);
             }
             ar.leave();
             return;
         }
         case tag_map:
             ar.enter();
-            MapAccess::load_entries(ar, s.emplace<Map>());
+            MapAccess::load_entries(ar, s.emplace<Map>(), &held);
             ar.leave();
             return;
         case tag_object: {
             const std::size_t n = ar.read_size("object size");
             const std::uint8_t* p = ar.take(n);
-            s.emplace<Object>(Object{Bytes(p, p + n)});
+            held += s.emplace<Object>(Object{Bytes(p, p + n)}).blob.capacity();
             return;
         }
         default: {
@@ -273,41 +276,87 @@ void read_value(ByteInputArchive& ar, Value& value) {
     }
 }
 
+bool entry_less(const Map::Entry* a, const Map::Entry* b) noexcept { return KeyLess()(a->first, b->first); }
+
+// Keys that arrived out of order: until the map is complete its order is the arrival order,
+// repeats are caught by a set of the keys so far (a tree: no input makes it slow), and the
+// order is sorted once at the end, or when a failure leaves early.
+class Unordered {
+public:
+    explicit Unordered(std::vector<Map::Entry*>& index) : index_(index) {}
+    Unordered(const Unordered&) = delete;
+    Unordered& operator=(const Unordered&) = delete;
+    ~Unordered() { sort(); }
+
+    bool active() const noexcept { return active_; }
+    /// Switches to arrival order: every key so far goes into the set.
+    void start() {
+        active_ = true;
+        for (const Map::Entry* e : index_) seen_.insert(e->first);
+    }
+    /// Whether `key` is new (it is remembered then).
+    bool add(std::string_view key) { return seen_.insert(key).second; }
+    void sort() noexcept {
+        if (active_) std::sort(index_.begin(), index_.end(), entry_less);
+        active_ = false;
+    }
+
+private:
+    std::vector<Map::Entry*>& index_;
+    std::set<std::string_view, KeyLess> seen_;
+    bool active_ = false;
+};
+
 }  // namespace
 
-void MapAccess::load_entries(ByteInputArchive& ar, Map& map) {
+void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint) {
     const std::size_t n = ar.read_size("map size", min_entry_bytes);
-    Map::Storage& entries = map.entries_;
-    entries.clear();
+    map.clear();
+    // Every entry but one (the empty key) takes at least 3 bytes: room for more would be
+    // memory that a lying count claims.
+    map.reserve_exact(std::min(n, ar.remaining() / 3 + 1));
+    std::vector<Map::Entry*>& index = map.index_;
+    Unordered unordered(index);
+    const KeyLess less;
+    std::size_t held = 0;
     ar.begin_elements(n, min_entry_bytes);
     for (std::size_t i = 0; i < n; ++i) {
         ar.next_element(min_entry_bytes);
         const std::size_t key_size = ar.read_size("key size");
-        const auto* key = reinterpret_cast<const char*>(ar.take(key_size));
-        // Keys usually arrive in order (sprocket's encoder sorts them): the end is the right
-        // hint then, and any order is still accepted.
-        const std::size_t before = entries.size();
-        auto it = entries.emplace_hint(entries.end(), std::piecewise_construct,
-                                       std::forward_as_tuple(key, key_size), std::forward_as_tuple());
-        if (entries.size() == before)
-            ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(it->first) + " appears twice");
-        read_value(ar, it->second);
+        const std::string_view key(reinterpret_cast<const char*>(ar.take(key_size)), key_size);
+        // sprocket's encoder sorts keys, so each one usually follows the last: appended then.
+        if (!unordered.active() && !index.empty() && !less(index.back()->first, key)) unordered.start();
+        if (unordered.active() && !unordered.add(key))
+            ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(std::string(key)) + " appears twice");
+        if (index.size() == index.capacity()) index.reserve(std::max<std::size_t>(4, 2 * index.size()));
+        Map::Slot* slot = map.acquire();
+        Map::Entry* e = ::new (static_cast<void*>(&slot->entry))  // in the slot's storage
+            Map::Entry(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
+        index.push_back(e);  // reserved: cannot throw; from here on the map owns the entry
+        held += detail::heap_bytes(e->first);
+        read_value(ar, e->second, held);
     }
+    unordered.sort();
+    if (footprint) *footprint += held + own_bytes(map);
 }
 
 // --- the entry points the cereal hooks and encode/decode share ------------------------------
 
 namespace detail {
 void save_value(ByteOutputArchive& ar, const Value& value) { sprocket::write_value(ar, value); }
-void load_value(ByteInputArchive& ar, Value& value) { sprocket::read_value(ar, value); }
+void load_value(ByteInputArchive& ar, Value& value) {
+    value = Value();
+    std::size_t held = 0;
+    sprocket::read_value(ar, value, held);
+}
 void save_map(ByteOutputArchive& ar, const Map& map) { write_entries(ar, map); }
-void load_map(ByteInputArchive& ar, Map& map) { MapAccess::load_entries(ar, map); }
+void load_map(ByteInputArchive& ar, Map& map) { MapAccess::load_entries(ar, map, nullptr); }
 
 void save_packet(ByteOutputArchive& ar, const Packet& packet) { write_packet(ar, packet); }
 
 void load_packet(ByteInputArchive& ar, Packet& packet) {
     packet.set_channel(read_string(ar, "channel size"));
-    MapAccess::load_entries(ar, packet);
+    MapAccess::load_entries(ar, packet, nullptr);
 }
 }  // namespace detail
 
@@ -341,11 +390,13 @@ DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimi
     try {
         ByteInputArchive ar(data, size, limits.max_depth);
         Packet packet;
-        detail::load_packet(ar, packet);
+        packet.set_channel(read_string(ar, "channel size"));
+        std::size_t held = sizeof(Packet) + detail::heap_bytes(packet.channel());
+        MapAccess::load_entries(ar, packet, &held);
         if (ar.remaining() != 0)
             ar.fail(DecodeErrc::trailing_bytes, std::to_string(ar.remaining()) +
                                                     (ar.remaining() == 1 ? " byte" : " bytes") + " after the packet");
-        return DecodeResult(std::move(packet));
+        return DecodeResult(std::move(packet), held);
     } catch (const DecodeException& e) {  // the one place wire errors become values
         return DecodeResult(e.error());
     }

@@ -1,5 +1,7 @@
 #include <sprocket/packet.hpp>
 
+#include "map_access.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <ostream>
@@ -21,6 +23,11 @@ std::ostream& operator<<(std::ostream& os, const Packet& packet) {
         os << ' ';
     }
     return os << static_cast<const Map&>(packet);
+}
+
+std::size_t memory_footprint(const Packet& packet) noexcept {
+    return sizeof(Packet) + detail::heap_bytes(packet.channel()) +
+           (memory_footprint(static_cast<const Map&>(packet)) - sizeof(Map));
 }
 
 std::string to_string(const Packet& packet) {

@@ -1,5 +1,7 @@
 #include <sprocket/value.hpp>
 
+#include "map_access.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
@@ -7,6 +9,8 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 namespace sprocket {
 
@@ -109,25 +113,190 @@ void throw_type_error(const std::string& text) { throw TypeError(error_prefix + 
 }  // namespace detail
 
 // --- Map --------------------------------------------------------------------------------------
+//
+// Entries live in slots of blocks that never move: the first block is sized exactly when the
+// number of entries is known (decode, copy, a literal), later ones double. A block that
+// replaces a full one has one slot more, past its entry slots, holding the older block (a
+// chain the destructor walks). Erased entries' slots go on a free list. `index_` holds the
+// entries in key order.
 
-Map::Map(std::initializer_list<Entry> entries) {
-    for (const Entry& e : entries) entries_.insert_or_assign(e.first, e.second);  // last one wins
+namespace {
+template <class T, class... Args>
+T* construct(T* at, Args&&... args) {
+    return ::new (static_cast<void*>(at)) T(std::forward<Args>(args)...);  // in a slot's storage
+}
+constexpr std::uint32_t first_block = 4;                       // entries
+constexpr std::uint32_t largest_block = std::uint32_t{1} << 30;  // entries
+constexpr std::uint32_t capacity_mask = 0x7fffffffu;               // Map::capacity_ has 31 bits
+}  // namespace
+
+Map::Map() noexcept : capacity_(0), linked_(0) {}
+
+Map::Map(std::initializer_list<Entry> entries) : Map() {
+    reserve_exact(entries.size());
+    for (const Entry& e : entries) set(e.first, e.second);  // last one wins
+}
+
+Map::Map(const Map& other) : Map() {  // delegating: the destructor cleans up if a copy throws
+    reserve_exact(other.size());
+    for (const Entry* e : other.index_) {
+        Slot* slot = acquire();
+        construct(&slot->entry, *e);
+        index_.push_back(&slot->entry);  // reserved: cannot throw
+    }
+}
+
+Map::Map(Map&& other) noexcept
+    : index_(std::move(other.index_)),
+      block_(std::move(other.block_)),
+      free_(std::exchange(other.free_, nullptr)),
+      used_(std::exchange(other.used_, 0)),
+      capacity_(other.capacity_),
+      linked_(other.linked_) {
+    other.index_.clear();
+    other.capacity_ = 0;
+    other.linked_ = 0;
+}
+
+Map& Map::operator=(const Map& other) {
+    if (this != &other) {
+        Map copy(other);
+        swap(copy);
+    }
+    return *this;
+}
+
+Map& Map::operator=(Map&& other) noexcept {
+    Map taken(std::move(other));  // first: `other` may live inside this map
+    swap(taken);
+    return *this;
+}
+
+Map::~Map() { release(); }
+
+void Map::swap(Map& other) noexcept {
+    index_.swap(other.index_);
+    block_.swap(other.block_);
+    std::swap(free_, other.free_);
+    std::swap(used_, other.used_);
+    const std::uint32_t capacity = capacity_, linked = linked_;
+    capacity_ = other.capacity_;
+    linked_ = other.linked_;
+    other.capacity_ = capacity & capacity_mask;
+    other.linked_ = linked & 1u;
+}
+
+void Map::release() noexcept {
+    for (Entry* e : index_) e->~Entry();
+    index_.clear();
+    std::unique_ptr<Slot[]> block = std::move(block_);
+    std::uint32_t capacity = capacity_;
+    bool linked = linked_ != 0;
+    while (block) {
+        std::unique_ptr<Slot[]> older;
+        if (linked) {
+            Slot::Link& link = block[capacity].link;
+            older = std::move(link.block);
+            capacity = link.capacity;
+            linked = link.linked;
+            link.~Link();
+        }
+        block = std::move(older);  // frees the newer block
+    }
+    free_ = nullptr;
+    used_ = 0;
+    capacity_ = 0;
+    linked_ = 0;
+}
+
+void Map::clear() noexcept {
+    release();
+    std::vector<Entry*>().swap(index_);
+}
+
+void Map::reserve_exact(std::size_t n) {
+    if (n == 0 || block_) return;
+    const auto capacity = static_cast<std::uint32_t>(std::min<std::size_t>(n, largest_block));
+    index_.reserve(n);
+    block_ = std::make_unique<Slot[]>(capacity);  // Slot's constructor leaves the memory alone
+    capacity_ = capacity & capacity_mask;
+    linked_ = 0;
+    used_ = 0;
+}
+
+void Map::grow() {
+    if (!block_) {
+        reserve_exact(first_block);
+        return;
+    }
+    const std::uint32_t capacity = capacity_ < largest_block / 2 ? capacity_ * 2 : largest_block;
+    std::unique_ptr<Slot[]> block = std::make_unique<Slot[]>(std::size_t{capacity} + 1);
+    construct(&block[capacity].link, Slot::Link{std::move(block_), capacity_, linked_ != 0});
+    block_ = std::move(block);
+    capacity_ = capacity & capacity_mask;
+    linked_ = 1;
+    used_ = 0;
+}
+
+Map::Slot* Map::acquire() {
+    if (free_) {
+        Slot* slot = free_;
+        free_ = slot->next_free;
+        return slot;
+    }
+    if (used_ == capacity_) grow();
+    return &block_[used_++];
+}
+
+std::size_t Map::lower_bound(std::string_view key) const noexcept {
+    std::size_t first = 0, count = index_.size();
+    const KeyLess less;
+    while (count > 0) {
+        const std::size_t half = count / 2;
+        if (less(index_[first + half]->first, key)) {
+            first += half + 1;
+            count -= half + 1;
+        } else {
+            count = half;
+        }
+    }
+    return first;
+}
+
+Value& Map::insert_at(std::size_t pos, std::string_view key, Value&& value) {
+    if (index_.size() == index_.capacity()) index_.reserve(std::max<std::size_t>(first_block, 2 * index_.size()));
+    Slot* slot = acquire();
+    struct GiveBack {  // the slot goes on the free list if the key's string cannot be made
+        Map& map;
+        Slot* slot;
+        ~GiveBack() {
+            if (slot) {
+                slot->next_free = map.free_;
+                map.free_ = slot;
+            }
+        }
+    } give_back{*this, slot};
+    Entry* e = construct(&slot->entry, std::piecewise_construct, std::forward_as_tuple(key),
+                         std::forward_as_tuple(std::move(value)));
+    give_back.slot = nullptr;
+    index_.insert(index_.begin() + static_cast<std::ptrdiff_t>(pos), e);  // reserved: cannot throw
+    return e->second;
 }
 
 Value& Map::operator[](std::string_view key) {
-    auto it = entries_.lower_bound(key);
-    if (it != entries_.end() && it->first == key) return it->second;
-    return entries_.emplace_hint(it, std::string(key), Value())->second;
+    const std::size_t pos = lower_bound(key);
+    if (pos < index_.size() && index_[pos]->first == key) return index_[pos]->second;
+    return insert_at(pos, key, Value());
 }
 
 const Value* Map::find(std::string_view key) const noexcept {
-    auto it = entries_.find(key);
-    return it != entries_.end() ? &it->second : nullptr;
+    const std::size_t pos = lower_bound(key);
+    return pos < index_.size() && index_[pos]->first == key ? &index_[pos]->second : nullptr;
 }
 
 Value* Map::find(std::string_view key) noexcept {
-    auto it = entries_.find(key);
-    return it != entries_.end() ? &it->second : nullptr;
+    const std::size_t pos = lower_bound(key);
+    return pos < index_.size() && index_[pos]->first == key ? &index_[pos]->second : nullptr;
 }
 
 const Value& Map::at(std::string_view key) const {
@@ -143,9 +312,18 @@ Value& Map::at(std::string_view key) {
 }
 
 bool Map::erase(std::string_view key) {
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return false;
-    entries_.erase(it);
+    const std::size_t pos = lower_bound(key);
+    if (pos == index_.size() || index_[pos]->first != key) return false;
+    if (index_.size() == 1) {  // the last one: give all the memory back
+        clear();
+        return true;
+    }
+    Entry* e = index_[pos];
+    index_.erase(index_.begin() + static_cast<std::ptrdiff_t>(pos));
+    e->~Entry();
+    Slot* slot = reinterpret_cast<Slot*>(e);  // the entry is the slot's member, at its address
+    slot->next_free = free_;
+    free_ = slot;
     return true;
 }
 
@@ -162,7 +340,64 @@ void Map::throw_missing(std::string_view key, const std::string& asked) {
     throw KeyError(os.str());
 }
 
-bool operator==(const Map& a, const Map& b) { return a.entries_ == b.entries_; }
+bool operator==(const Map& a, const Map& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.index_.size(); ++i)
+        if (*a.index_[i] != *b.index_[i]) return false;
+    return true;
+}
+
+std::size_t MapAccess::own_bytes(const Map& map) noexcept {
+    std::size_t n = map.index_.capacity() * sizeof(Map::Entry*);
+    const Map::Slot* block = map.block_.get();
+    std::uint32_t capacity = map.capacity_;
+    bool linked = map.linked_ != 0;
+    while (block) {
+        n += (capacity + (linked ? 1u : 0u)) * sizeof(Map::Slot);
+        if (!linked) break;
+        const Map::Slot::Link& link = block[capacity].link;
+        block = link.block.get();
+        capacity = link.capacity;
+        linked = link.linked;
+    }
+    return n;
+}
+
+// --- memory_footprint -------------------------------------------------------------------------
+
+namespace {
+std::size_t held_by(const Value& value) noexcept;
+
+std::size_t held_by(const Map& map) noexcept {
+    std::size_t n = MapAccess::own_bytes(map);
+    for (const auto& [key, value] : map) n += detail::heap_bytes(key) + held_by(value);
+    return n;
+}
+
+std::size_t held_by(const Value& value) noexcept {
+    switch (value.type()) {
+        case ValueType::string: return detail::heap_bytes(*value.get_if<std::string>());
+        case ValueType::bytes: return value.get_if<Bytes>()->capacity();
+        case ValueType::object: return value.get_if<Object>()->blob.capacity();
+        case ValueType::map: return held_by(*value.get_if<Map>());
+        case ValueType::list: {
+            const List& list = *value.get_if<List>();
+            std::size_t n = list.capacity() * sizeof(Value);
+            for (const Value& x : list) n += held_by(x);
+            return n;
+        }
+        case ValueType::null:
+        case ValueType::boolean:
+        case ValueType::integer:
+        case ValueType::real:
+            break;
+    }
+    return 0;
+}
+}  // namespace
+
+std::size_t memory_footprint(const Value& value) noexcept { return sizeof(Value) + held_by(value); }
+std::size_t memory_footprint(const Map& map) noexcept { return sizeof(Map) + held_by(map); }
 
 // --- Value ------------------------------------------------------------------------------------
 

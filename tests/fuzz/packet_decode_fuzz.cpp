@@ -1,10 +1,12 @@
 // Fuzzes sprocket::decode: any input must give a packet or a DecodeError, never a crash, a
 // leak, or an allocation out of proportion to the input. Whatever decodes must re-encode to
-// bytes that decode to the same packet, and typed reads of every value must not crash.
+// bytes that decode to the same packet, and typed reads of every value must not crash. The
+// footprint decode counts must be what a walk of the packet counts.
 #include <sprocket/codec.hpp>
 
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 
 namespace {
 
@@ -28,6 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto result = sprocket::decode(data, size);
     if (!result.ok()) return 0;
     const sprocket::Packet& packet = result.packet();
+    // The footprint counted while decoding is the one a walk of the packet finds, and the
+    // entries come out in key order whatever order they arrived in.
+    if (result.footprint() != sprocket::memory_footprint(packet)) std::abort();
+    const sprocket::KeyLess less;
+    for (auto it = packet.begin(); it != packet.end() && std::next(it) != packet.end(); ++it)
+        if (!less(it->first, std::next(it)->first)) std::abort();
     for (const auto& [key, value] : packet) read_everything(value);
     (void)sprocket::to_string(packet);
 

@@ -5,12 +5,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 using namespace sprocket;
 
@@ -149,6 +151,92 @@ TEST_CASE("keys written out of order by another encoder are accepted and sorted"
     REQUIRE(result.ok());
     CHECK(result.packet() == Packet{{"a", 2}, {"z", 1}});
     CHECK(result->begin()->first == "a");
+}
+
+TEST_CASE("keys in any order decode to the sorted map, however many") {
+    std::vector<int> order(500);
+    for (int i = 0; i < 500; ++i) order[static_cast<std::size_t>(i)] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937(3));
+    Packet expected;
+    Bytes shuffled = wire::cat({wire::str(""), wire::varint(order.size())});
+    for (int i : order) {
+        const std::string key = "key" + std::to_string(i);
+        expected.set(key, i);
+        const Bytes entry = wire::cat({wire::str(key), wire::byte(wire::integer), wire::varint(static_cast<std::uint64_t>(i) * 2)});
+        shuffled.insert(shuffled.end(), entry.begin(), entry.end());
+    }
+    auto result = decode(shuffled);
+    REQUIRE(result.ok());
+    CHECK(result.packet() == expected);
+    CHECK(encode(result.packet()) == encode(expected));
+    CHECK(std::is_sorted(result->begin(), result->end(),
+                         [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; }));
+    // In order for a while, then not: both paths in one map, and in a nested one.
+    const Bytes mixed = wire::packet(1, {wire::cat({wire::str("m"), wire::byte(wire::map), wire::varint(4),
+                                                    wire::str("a"), wire::byte(wire::null), wire::str("c"), wire::byte(wire::null),
+                                                    wire::str("d"), wire::byte(wire::t), wire::str("b"), wire::byte(wire::f)})});
+    auto nested = decode(mixed);
+    REQUIRE(nested.ok());
+    CHECK(nested->get<Map>("m") == Map{{"a", nullptr}, {"b", false}, {"c", nullptr}, {"d", true}});
+}
+
+TEST_CASE("a repeated key is found where it repeats, in order or not") {
+    const Bytes a = wire::cat({wire::str("a"), wire::byte(wire::null)});
+    const Bytes b = wire::cat({wire::str("b"), wire::byte(wire::null)});
+    const Bytes c = wire::cat({wire::str("c"), wire::byte(wire::null)});
+    // The offset is just past the repeated key: header (2) + 3 bytes per entry before it + 2.
+    for (const Bytes& bytes : {wire::packet(2, {a, a}), wire::packet(3, {a, c, a}), wire::packet(3, {c, a, c}),
+                               wire::packet(4, {b, a, c, b}), wire::packet(4, {c, b, a, a})}) {
+        auto result = decode(bytes);
+        REQUIRE_FALSE(result.ok());
+        CHECK(result.error().code == DecodeErrc::duplicate_key);
+        CHECK(result.error().offset == bytes.size() - 1);
+        CHECK(result.error().message.find("appears twice") != std::string::npos);
+    }
+}
+
+TEST_CASE("decode counts the packet's footprint: what a walk of it finds") {
+    std::mt19937 rng(77);
+    std::function<Value(int)> random_value = [&](int depth) -> Value {
+        switch (rng() % (depth > 3 ? 6 : 8)) {
+            case 0: return nullptr;
+            case 1: return static_cast<std::int64_t>(rng());
+            case 2: return std::string(rng() % 60, 's');
+            case 3: return Bytes(rng() % 70, 1);
+            case 4: return Object{Bytes(rng() % 30, 2)};
+            case 5: return static_cast<double>(rng()) / 3.0;
+            case 6: {
+                List l;
+                for (std::size_t i = rng() % 6; i > 0; --i) l.push_back(random_value(depth + 1));
+                return l;
+            }
+            default: {
+                Map m;
+                for (std::size_t i = rng() % 9; i > 0; --i) m.set(std::string(rng() % 20, 'k') + std::to_string(i), random_value(depth + 1));
+                return m;
+            }
+        }
+    };
+    for (int i = 0; i < 300; ++i) {
+        Packet p;
+        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(0));
+        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        DecodeResult result = decode(encode(p));
+        REQUIRE(result.ok());
+        const std::size_t counted = result.footprint();
+        CHECK(counted == memory_footprint(result.packet()));
+        const Packet taken = std::move(result).packet();
+        CHECK(result.footprint() == counted);  // NOLINT(bugprone-use-after-move): the number stays
+        CHECK(memory_footprint(taken) == counted);
+    }
+    // Keys out of order count the same.
+    const Bytes bytes = wire::packet(3, {wire::cat({wire::str("zz"), wire::byte(wire::string), wire::str(std::string(100, 'x'))}),
+                                         wire::cat({wire::str("a"), wire::byte(wire::null)}),
+                                         wire::cat({wire::str("m"), wire::byte(wire::list), wire::varint(2), wire::byte(wire::null), wire::byte(wire::t)})});
+    auto result = decode(bytes);
+    REQUIRE(result.ok());
+    CHECK(result.footprint() == memory_footprint(result.packet()));
+    CHECK(decode(Bytes{0x05}).footprint() == 0);  // no packet, no footprint
 }
 
 TEST_CASE("integers use zigzag varints") {

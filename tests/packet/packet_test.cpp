@@ -3,7 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
+#include <random>
+#include <type_traits>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -117,6 +122,126 @@ TEST_CASE("a reference from operator[] survives inserting other keys") {
     CHECK(p.get<std::string>("b") == "still here");
     p.set("copy", p.at("b"));
     CHECK(p.get<std::string>("copy") == "still here");
+}
+
+TEST_CASE("references survive growth, erasure, reuse of erased slots, and moving the map") {
+    Map m;
+    std::vector<int> order(3000);
+    for (int i = 0; i < 3000; ++i) order[static_cast<std::size_t>(i)] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937(7));
+    std::vector<std::pair<std::string, Value*>> refs;
+    for (int i : order) {
+        const std::string key = "k" + std::to_string(i);
+        Value& v = m[key];
+        v = i;
+        refs.emplace_back(key, &v);
+    }
+    CHECK(m.size() == 3000);
+    for (const auto& [key, at] : refs) REQUIRE(m.find(key) == at);
+    CHECK(std::is_sorted(m.begin(), m.end(), [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; }));
+
+    std::vector<std::pair<std::string, Value*>> kept;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        if (i % 3 == 0)
+            CHECK(m.erase(refs[i].first));
+        else
+            kept.push_back(refs[i]);
+    }
+    CHECK_FALSE(m.erase(refs[0].first));
+    for (int i = 0; i < 1500; ++i) m.set("new" + std::to_string(i), std::string(i % 40, 'n'));  // reuses slots
+    CHECK(m.size() == kept.size() + 1500);
+    for (const auto& [key, at] : kept) {
+        REQUIRE(m.find(key) == at);
+        CHECK(at->as<int>() == std::stoi(key.substr(1)));
+    }
+
+    const Map moved(std::move(m));
+    CHECK(m.empty());  // NOLINT(bugprone-use-after-move): moved-from maps are empty
+    for (const auto& [key, at] : kept) REQUIRE(moved.find(key) == at);
+    m["again"] = 1;  // a moved-from map is usable
+    CHECK(m == Map{{"again", 1}});
+}
+
+TEST_CASE("p[a] = p[b] holds when inserting a needs a new block, in a literal's or a decoded map") {
+    Packet p{{"a1", 1}, {"a2", 2}, {"a3", 3}, {"a4", 4}};  // one block, exactly full
+    p["b"] = p["a2"];
+    p["c"] = p["a3"];
+    CHECK(p == Packet{{"a1", 1}, {"a2", 2}, {"a3", 3}, {"a4", 4}, {"b", 2}, {"c", 3}});
+    Map m;
+    for (int i = 0; i < 4; ++i) m[std::string(1, static_cast<char>('a' + i))] = i;  // the first block, full
+    m["z"] = m["b"];
+    m.set("y", m.at("c"));
+    CHECK(m.get<int>("z") == 1);
+    CHECK(m.get<int>("y") == 2);
+}
+
+TEST_CASE("copies are deep, and assignment from inside the map itself is safe") {
+    Map m{{"sub", Map{{"x", 1}, {"y", Map{{"z", 2}}}}}, {"k", "a string longer than any small buffer"}};
+    Map copy = m;
+    CHECK(copy == m);
+    copy["k"] = 1;
+    CHECK(m.get<std::string>("k") == "a string longer than any small buffer");
+    copy = copy;  // NOLINT: self-assignment on purpose
+    CHECK(copy.get<int>("k") == 1);
+
+    m = *m.at("sub").get_if<Map>();  // copied from one of its own values
+    CHECK(m == Map{{"x", 1}, {"y", Map{{"z", 2}}}});
+    m = std::move(*m.at("y").get_if<Map>());  // moved from one of its own values
+    CHECK(m == Map{{"z", 2}});
+
+    Value v = Map{{"in", Map{{"deep", 1}}}};
+    v = v.get_if<Map>()->at("in");
+    CHECK(v == Value(Map{{"deep", 1}}));
+
+    Map a{{"a", 1}}, b{{"b", 2}, {"c", 3}};
+    Value& held = b["c"];
+    swap(a, b);
+    CHECK(a.size() == 2);
+    CHECK(&a["c"] == &held);
+    CHECK(b == Map{{"a", 1}});
+}
+
+TEST_CASE("erasing the last entry or clearing gives the memory back; the map stays usable") {
+    Map m{{"a", 1}, {"b", 2}};
+    CHECK(memory_footprint(m) > sizeof(Map));
+    CHECK(m.erase("a"));
+    CHECK(m.erase("b"));
+    CHECK(m.empty());
+    CHECK(memory_footprint(m) == sizeof(Map));
+    m["c"] = 3;
+    m.clear();
+    CHECK(memory_footprint(m) == sizeof(Map));
+    CHECK(m.begin() == m.end());
+    m["d"] = 4;
+    CHECK(m == Map{{"d", 4}});
+}
+
+TEST_CASE("map iterators walk in key order both ways") {
+    Map m{{"b", 2}, {"a", 1}, {"c", 3}};
+    static_assert(std::is_same_v<std::iterator_traits<Map::iterator>::iterator_category, std::bidirectional_iterator_tag>);
+    Map::const_iterator it = m.begin();  // from a mutable one
+    CHECK(it->first == "a");
+    CHECK((it++)->first == "a");
+    CHECK((*it).first == "b");
+    CHECK(std::prev(m.end())->first == "c");
+    auto last = m.end();
+    CHECK((--last)->second.as<int>() == 3);
+    CHECK(std::distance(m.begin(), m.end()) == 3);
+    const Map& cm = m;
+    CHECK(cm.begin() != cm.end());
+}
+
+TEST_CASE("memory_footprint counts what a value holds") {
+    CHECK(memory_footprint(Value()) == sizeof(Value));
+    CHECK(memory_footprint(Value(std::string(100, 'x'))) >= sizeof(Value) + 101);
+    CHECK(memory_footprint(Value("short")) == sizeof(Value));
+    CHECK(memory_footprint(Value(Bytes(1000))) == sizeof(Value) + 1000);
+    List list;
+    list.reserve(10);
+    list.emplace_back(Bytes(5));
+    CHECK(memory_footprint(Value(list)) >= sizeof(Value) + list.size() * sizeof(Value) + 5);
+    const Packet p = Packet::on(std::string(40, 'c'), {{"k", 1}});
+    CHECK(memory_footprint(p) > sizeof(Packet) + 40);
 }
 
 TEST_CASE("values can be changed while iterating") {

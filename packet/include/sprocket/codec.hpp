@@ -28,6 +28,8 @@ class DecodeResult {
 public:
     DecodeResult(Packet packet) : v_(std::move(packet)) {}      // NOLINT: implicit on purpose
     DecodeResult(DecodeError error) : v_(std::move(error)) {}   // NOLINT: implicit on purpose
+    /// A packet and its `memory_footprint`, as `decode` counted it.
+    DecodeResult(Packet packet, std::size_t footprint) : v_(std::move(packet)), footprint_(footprint) {}
 
     bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
@@ -42,8 +44,15 @@ public:
     /// The error. Precondition: `!ok()`; otherwise throws `std::logic_error`.
     const DecodeError& error() const;
 
+    /// Bytes of memory the decoded packet holds, counted while decoding it: equal to
+    /// `memory_footprint(packet())` (packet.hpp) for the packet as `decode` returned it, without
+    /// walking it again. Stays valid after the packet is moved out. 0 when `!ok()`, and for a
+    /// result made from a packet without a footprint.
+    std::size_t footprint() const noexcept { return footprint_; }
+
 private:
     std::variant<Packet, DecodeError> v_;
+    std::size_t footprint_ = 0;
 };
 
 /// The packet's bytes (channel, then entries in key order). Deterministic: equal packets encode
@@ -56,7 +65,8 @@ void encode_to(const Packet& packet, Bytes& out);
 /// (`trailing_bytes` otherwise). Errors: truncated, too large, bad type tag, too deep,
 /// trailing bytes, bad varint, bad value, duplicate key; each with the byte offset.
 /// Memory: at most sizeof(Value) (56) bytes per input byte in the worst case (a list of nulls),
-/// and about the input size for strings and bytes; a lying size allocates nothing.
+/// and about the input size for strings and bytes; a lying size allocates nothing. The result's
+/// `footprint()` says how much the packet holds.
 DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits = {});
 inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
     return decode(bytes.data(), bytes.size(), limits);

@@ -54,6 +54,11 @@ private:
     std::string channel_;
 };
 
+/// Bytes of memory a packet holds: sizeof(Packet), its channel's heap memory, and what its
+/// storage and entries hold (see `memory_footprint(const Value&)`). A packet `decode` returned
+/// and nobody changed since gives its result's `footprint()`. Never throws.
+std::size_t memory_footprint(const Packet& packet) noexcept;
+
 /// `{"hp": 100, "x": 3}`, or with a channel `#chat {"text": "gg"}`.
 std::ostream& operator<<(std::ostream& os, const Packet& packet);
 /// The same text as `operator<<`.

@@ -22,8 +22,10 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,18 +97,66 @@ struct KeyLess {
 /// A map from string keys to values, ordered by key (so iteration order, printing and encoding
 /// are deterministic and equality does not depend on insertion order).
 ///
-/// Like `std::map` (which it is built on), inserting never moves existing values: references
-/// stay valid until their own key is erased, so `p["a"] = p["b"]` is fine.
+/// Inserting never moves existing values: references to keys and values stay valid until their
+/// own key is erased (or the map is cleared or destroyed), so `p["a"] = p["b"]` is fine, and so
+/// do they when the map itself is moved. Iterators, though, are invalidated by any insertion or
+/// erasure (like a vector's). Entries live in a few blocks of memory, not one allocation each:
+/// a map built by `decode`, copied, or made from a literal takes one block for its entries and
+/// one for their order.
 class Map {
-public:
-    using Storage = std::map<std::string, Value, KeyLess>;
-    using Entry = std::pair<const std::string, Value>;
-    using iterator = Storage::iterator;
-    using const_iterator = Storage::const_iterator;
+    union Slot;  // where one entry lives (defined in value.cpp)
 
-    Map() = default;
+public:
+    using Entry = std::pair<const std::string, Value>;
+
+    /// Walks the entries in key order.
+    template <bool Const>
+    class Iterator {
+    public:
+        using iterator_category = std::bidirectional_iterator_tag;
+        using value_type = Entry;
+        using difference_type = std::ptrdiff_t;
+        using pointer = std::conditional_t<Const, const Entry*, Entry*>;
+        using reference = std::conditional_t<Const, const Entry&, Entry&>;
+
+        Iterator() noexcept = default;
+        /// A const iterator from a mutable one.
+        template <bool C = Const, std::enable_if_t<C, int> = 0>
+        Iterator(const Iterator<false>& other) noexcept : at_(other.at_) {}  // NOLINT: like std::map's
+
+        reference operator*() const noexcept { return **at_; }
+        pointer operator->() const noexcept { return *at_; }
+        Iterator& operator++() noexcept {
+            ++at_;
+            return *this;
+        }
+        Iterator operator++(int) noexcept { return Iterator(at_++); }
+        Iterator& operator--() noexcept {
+            --at_;
+            return *this;
+        }
+        Iterator operator--(int) noexcept { return Iterator(at_--); }
+        friend bool operator==(const Iterator& a, const Iterator& b) noexcept { return a.at_ == b.at_; }
+        friend bool operator!=(const Iterator& a, const Iterator& b) noexcept { return a.at_ != b.at_; }
+
+    private:
+        friend class Map;
+        friend class Iterator<true>;
+        explicit Iterator(Entry* const* at) noexcept : at_(at) {}
+        Entry* const* at_ = nullptr;
+    };
+    using iterator = Iterator<false>;
+    using const_iterator = Iterator<true>;
+
+    Map() noexcept;
     /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
     Map(std::initializer_list<Entry> entries);
+    Map(const Map& other);
+    /// Takes the entries without moving them: references into `other` now refer into this map.
+    Map(Map&& other) noexcept;
+    Map& operator=(const Map& other);
+    Map& operator=(Map&& other) noexcept;
+    ~Map();
 
     /// The value at `key`, inserting null first if absent.
     Value& operator[](std::string_view key);
@@ -123,15 +173,19 @@ public:
     Value& set(std::string_view key, V&& value);
     /// Removes `key`; returns whether it was there.
     bool erase(std::string_view key);
-    void clear() noexcept { entries_.clear(); }
+    /// Removes every entry and gives their memory back.
+    void clear() noexcept;
 
-    std::size_t size() const noexcept { return entries_.size(); }
-    bool empty() const noexcept { return entries_.empty(); }
+    std::size_t size() const noexcept { return index_.size(); }
+    bool empty() const noexcept { return index_.empty(); }
     /// Entries in key order; values may be changed through the mutable iterators.
-    iterator begin() noexcept { return entries_.begin(); }
-    iterator end() noexcept { return entries_.end(); }
-    const_iterator begin() const noexcept { return entries_.begin(); }
-    const_iterator end() const noexcept { return entries_.end(); }
+    iterator begin() noexcept { return iterator(index_.data()); }
+    iterator end() noexcept { return iterator(index_.data() + index_.size()); }
+    const_iterator begin() const noexcept { return const_iterator(index_.data()); }
+    const_iterator end() const noexcept { return const_iterator(index_.data() + index_.size()); }
+
+    void swap(Map& other) noexcept;
+    friend void swap(Map& a, Map& b) noexcept { a.swap(b); }
 
     /// The value at `key` as `T`. Throws `KeyError` if absent, `TypeError` if it is not a `T`
     /// (or not convertible without loss); both messages name the key, the type asked for and
@@ -155,7 +209,22 @@ private:
     friend struct MapAccess;
     [[noreturn]] static void throw_missing(std::string_view key, const std::string& asked);
 
-    Storage entries_;
+    /// Position in index_ of the first key not less than `key`.
+    std::size_t lower_bound(std::string_view key) const noexcept;
+    /// Builds the entry (key, value) at `pos` of the order; `value` is moved from.
+    Value& insert_at(std::size_t pos, std::string_view key, Value&& value);
+    /// Room for `n` entries in one block: only on an empty map with no blocks.
+    void reserve_exact(std::size_t n);
+    Slot* acquire();
+    void grow();
+    void release() noexcept;
+
+    std::vector<Entry*> index_;        // the entries, sorted by key
+    std::unique_ptr<Slot[]> block_;    // the newest block; older ones hang off its link slot
+    Slot* free_ = nullptr;             // slots of erased entries, for reuse
+    std::uint32_t used_ = 0;           // slots of block_ handed out so far
+    std::uint32_t capacity_ : 31;      // entry slots in block_
+    std::uint32_t linked_ : 1;         // whether block_[capacity_] links to an older block
 };
 
 /// One dynamically typed value. Default-constructed, it is null.
@@ -206,6 +275,16 @@ public:
 private:
     Storage storage_;
 };
+
+/// Bytes of memory a value holds: sizeof(Value) plus every heap block it owns, at its
+/// allocated size: a string too long for std::string's own buffer (capacity + 1), bytes and an
+/// object's blob (capacity), a list's elements (capacity x sizeof(Value)), a map's entry blocks
+/// and key order, and what all of those hold in turn. The allocator's own bookkeeping is not
+/// counted. Never throws; walks the whole value (`DecodeResult::footprint()` counts the same
+/// while decoding, for free).
+std::size_t memory_footprint(const Value& value) noexcept;
+/// sizeof(Map) plus what its storage and entries hold (as for a Value).
+std::size_t memory_footprint(const Map& map) noexcept;
 
 /// JSON-like text: `{"alive": true, "name": "Player 1", "x": 312.5}`; bytes print as
 /// `<3 bytes: 01 02 ff>`, objects as `<object, 8 bytes>`. For debugging and test failures.
@@ -261,12 +340,12 @@ std::optional<T> Value::try_as() const {
 template <class V>
 Value& Map::set(std::string_view key, V&& value) {
     Value v(std::forward<V>(value));  // first: `value` may refer into this map
-    auto it = entries_.lower_bound(key);
-    if (it != entries_.end() && it->first == key) {
-        it->second = std::move(v);
-        return it->second;
+    const std::size_t pos = lower_bound(key);
+    if (pos < index_.size() && index_[pos]->first == key) {
+        index_[pos]->second = std::move(v);
+        return index_[pos]->second;
     }
-    return entries_.emplace_hint(it, std::string(key), std::move(v))->second;
+    return insert_at(pos, key, std::move(v));
 }
 
 template <class T>
