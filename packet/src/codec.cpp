@@ -283,40 +283,40 @@ bool entry_less(const Map::Entry* a, const Map::Entry* b) noexcept { return KeyL
 // order is sorted once at the end, or when a failure leaves early.
 class Unordered {
 public:
-    explicit Unordered(std::vector<Map::Entry*>& index) : index_(index) {}
+    Unordered() = default;
     Unordered(const Unordered&) = delete;
     Unordered& operator=(const Unordered&) = delete;
     ~Unordered() { sort(); }
 
-    bool active() const noexcept { return active_; }
+    bool active() const noexcept { return order_ != nullptr; }
     /// Switches to arrival order: every key so far goes into the set.
-    void start() {
-        active_ = true;
-        for (const Map::Entry* e : index_) seen_.insert(e->first);
+    void start(Map::Entry** const& order, const std::uint32_t& size) {
+        for (std::uint32_t i = 0; i < size; ++i) seen_.insert(order[i]->first);
+        order_ = &order;
+        size_ = &size;
     }
     /// Whether `key` is new (it is remembered then).
     bool add(std::string_view key) { return seen_.insert(key).second; }
     void sort() noexcept {
-        if (active_) std::sort(index_.begin(), index_.end(), entry_less);
-        active_ = false;
+        if (order_) std::sort(*order_, *order_ + *size_, entry_less);
+        order_ = nullptr;
     }
 
 private:
-    std::vector<Map::Entry*>& index_;
+    Map::Entry** const* order_ = nullptr;  // the map's (it moves if the map needs a new block)
+    const std::uint32_t* size_ = nullptr;
     std::set<std::string_view, KeyLess> seen_;
-    bool active_ = false;
 };
 
 }  // namespace
 
 void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint) {
     const std::size_t n = ar.read_size("map size", min_entry_bytes);
-    map.clear();
+    if (map.block_) map.clear();
     // Every entry but one (the empty key) takes at least 3 bytes: room for more would be
     // memory that a lying count claims.
     map.reserve_exact(std::min(n, ar.remaining() / 3 + 1));
-    std::vector<Map::Entry*>& index = map.index_;
-    Unordered unordered(index);
+    Unordered unordered;
     const KeyLess less;
     std::size_t held = 0;
     ar.begin_elements(n, min_entry_bytes);
@@ -325,14 +325,14 @@ void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footpr
         const std::size_t key_size = ar.read_size("key size");
         const std::string_view key(reinterpret_cast<const char*>(ar.take(key_size)), key_size);
         // sprocket's encoder sorts keys, so each one usually follows the last: appended then.
-        if (!unordered.active() && !index.empty() && !less(index.back()->first, key)) unordered.start();
+        if (!unordered.active() && map.size_ != 0 && !less(map.index_[map.size_ - 1]->first, key))
+            unordered.start(map.index_, map.size_);
         if (unordered.active() && !unordered.add(key))
             ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(std::string(key)) + " appears twice");
-        if (index.size() == index.capacity()) index.reserve(std::max<std::size_t>(4, 2 * index.size()));
-        Map::Slot* slot = map.acquire();
+        Map::Slot* slot = map.acquire();  // room in the order too: it has a place for every slot
         Map::Entry* e = ::new (static_cast<void*>(&slot->entry))  // in the slot's storage
             Map::Entry(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-        index.push_back(e);  // reserved: cannot throw; from here on the map owns the entry
+        map.index_[map.size_++] = e;  // from here on the map owns the entry
         held += detail::heap_bytes(e->first);
         read_value(ar, e->second, held);
     }

@@ -16,14 +16,8 @@ inline std::size_t heap_bytes(const std::string& s) noexcept {
 }
 }  // namespace detail
 
-/// Where one entry of a Map lives: an entry, a free slot's link to the next free slot, or (the
-/// slot past the last entry slot of a block that replaced a full one) the older block.
+/// Where one entry of a Map lives: an entry, or a free slot's link to the next free slot.
 union Map::Slot {
-    struct Link {
-        std::unique_ptr<Slot[]> block;
-        std::uint32_t capacity;
-        bool linked;
-    };
     Slot() noexcept {}  // NOLINT: no member is live until one is constructed
     ~Slot() {}          // NOLINT: the owner destroys the live member
     Slot(const Slot&) = delete;
@@ -31,17 +25,30 @@ union Map::Slot {
 
     Entry entry;
     Slot* next_free;
-    Link link;
 };
 
+/// One allocation: this header, `capacity` slots, then room for `order_capacity` entry
+/// pointers (the key order, used in the newest block only: room for every slot of every block).
+struct Map::Block {
+    std::unique_ptr<Block, BlockDeleter> older;
+    std::size_t bytes;               // the allocation's size
+    std::uint32_t capacity;          // slots
+    std::uint32_t order_capacity;    // entry pointers
+
+    Slot* slots() noexcept { return reinterpret_cast<Slot*>(this + 1); }
+    Entry** order() noexcept { return reinterpret_cast<Entry**>(slots() + capacity); }
+};
 struct MapAccess {
     /// Decodes a map's count and entries into `map` (cleared first). Keys in order take the
     /// fast path; any order is accepted, and a repeated key is `duplicate_key` at the offset
     /// just after it. Adds what the entries hold on the heap to `footprint` if not null.
     static void load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint);
-    /// Heap bytes of the map's own storage: its blocks and its index (not what the entries'
-    /// keys and values hold).
+    /// Heap bytes of the map's own storage: its blocks (not what the entries' keys and values
+    /// hold).
     static std::size_t own_bytes(const Map& map) noexcept;
+    /// A block of `capacity` slots and room for `order_capacity` entry pointers, neither
+    /// initialized.
+    static std::unique_ptr<Map::Block, Map::BlockDeleter> make_block(std::size_t capacity, std::size_t order_capacity);
 };
 
 }  // namespace sprocket

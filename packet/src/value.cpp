@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <cxxabi.h>
 #include <memory>
+#include <cstddef>
 #include <ostream>
 #include <sstream>
 #include <tuple>
@@ -115,22 +117,43 @@ void throw_type_error(const std::string& text) { throw TypeError(error_prefix + 
 // --- Map --------------------------------------------------------------------------------------
 //
 // Entries live in slots of blocks that never move: the first block is sized exactly when the
-// number of entries is known (decode, copy, a literal), later ones double. A block that
-// replaces a full one has one slot more, past its entry slots, holding the older block (a
-// chain the destructor walks). Erased entries' slots go on a free list. `index_` holds the
-// entries in key order.
+// number of entries is known (decode, copy, a literal), later ones double, each holding the
+// older one. The newest block also holds the key order: pointers to the entries, with room for
+// every slot of every block (so inserting never reallocates it: only a new block does, and
+// copies it over). Erased entries' slots go on a free list.
 
 namespace {
 template <class T, class... Args>
-T* construct(T* at, Args&&... args) {
-    return ::new (static_cast<void*>(at)) T(std::forward<Args>(args)...);  // in a slot's storage
+T* construct(void* at, Args&&... args) {
+    return ::new (at) T(std::forward<Args>(args)...);  // in a block's storage
 }
-constexpr std::uint32_t first_block = 4;                       // entries
-constexpr std::uint32_t largest_block = std::uint32_t{1} << 30;  // entries
-constexpr std::uint32_t capacity_mask = 0x7fffffffu;               // Map::capacity_ has 31 bits
+constexpr std::size_t first_block = 4;                       // entries
+constexpr std::size_t largest_block = std::size_t{1} << 30;  // entries
+using Words = std::allocator<std::max_align_t>;              // what blocks are allocated in
+constexpr std::size_t words(std::size_t bytes) { return (bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t); }
 }  // namespace
 
-Map::Map() noexcept : capacity_(0), linked_(0) {}
+void Map::BlockDeleter::operator()(Block* block) const noexcept {
+    const std::size_t n = words(block->bytes);
+    block->~Block();  // frees the older blocks first
+    Words().deallocate(static_cast<std::max_align_t*>(static_cast<void*>(block)), n);
+}
+
+namespace {
+static_assert(sizeof(Map::Entry) % alignof(Map::Entry*) == 0);
+}  // namespace
+
+std::unique_ptr<Map::Block, Map::BlockDeleter> MapAccess::make_block(std::size_t capacity, std::size_t order_capacity) {
+    static_assert(sizeof(Map::Block) % alignof(Map::Slot) == 0 && alignof(Map::Slot) <= alignof(std::max_align_t));
+    const std::size_t bytes =
+        sizeof(Map::Block) + capacity * sizeof(Map::Slot) + order_capacity * sizeof(Map::Entry*);
+    void* memory = Words().allocate(words(bytes));  // left as it is: slots are built when used
+    Map::Block* block = construct<Map::Block>(memory);
+    block->bytes = words(bytes) * sizeof(std::max_align_t);
+    block->capacity = static_cast<std::uint32_t>(capacity);
+    block->order_capacity = static_cast<std::uint32_t>(order_capacity);
+    return std::unique_ptr<Map::Block, Map::BlockDeleter>(block);
+}
 
 Map::Map(std::initializer_list<Entry> entries) : Map() {
     reserve_exact(entries.size());
@@ -139,24 +162,19 @@ Map::Map(std::initializer_list<Entry> entries) : Map() {
 
 Map::Map(const Map& other) : Map() {  // delegating: the destructor cleans up if a copy throws
     reserve_exact(other.size());
-    for (const Entry* e : other.index_) {
+    for (std::size_t i = 0; i < other.size_; ++i) {
         Slot* slot = acquire();
-        construct(&slot->entry, *e);
-        index_.push_back(&slot->entry);  // reserved: cannot throw
+        index_[size_] = construct<Entry>(&slot->entry, *other.index_[i]);
+        ++size_;
     }
 }
 
 Map::Map(Map&& other) noexcept
-    : index_(std::move(other.index_)),
-      block_(std::move(other.block_)),
+    : block_(std::move(other.block_)),
+      index_(std::exchange(other.index_, nullptr)),
       free_(std::exchange(other.free_, nullptr)),
-      used_(std::exchange(other.used_, 0)),
-      capacity_(other.capacity_),
-      linked_(other.linked_) {
-    other.index_.clear();
-    other.capacity_ = 0;
-    other.linked_ = 0;
-}
+      size_(std::exchange(other.size_, 0)),
+      used_(std::exchange(other.used_, 0)) {}
 
 Map& Map::operator=(const Map& other) {
     if (this != &other) {
@@ -175,52 +193,29 @@ Map& Map::operator=(Map&& other) noexcept {
 Map::~Map() { release(); }
 
 void Map::swap(Map& other) noexcept {
-    index_.swap(other.index_);
     block_.swap(other.block_);
+    std::swap(index_, other.index_);
     std::swap(free_, other.free_);
+    std::swap(size_, other.size_);
     std::swap(used_, other.used_);
-    const std::uint32_t capacity = capacity_, linked = linked_;
-    capacity_ = other.capacity_;
-    linked_ = other.linked_;
-    other.capacity_ = capacity & capacity_mask;
-    other.linked_ = linked & 1u;
 }
 
 void Map::release() noexcept {
-    for (Entry* e : index_) e->~Entry();
-    index_.clear();
-    std::unique_ptr<Slot[]> block = std::move(block_);
-    std::uint32_t capacity = capacity_;
-    bool linked = linked_ != 0;
-    while (block) {
-        std::unique_ptr<Slot[]> older;
-        if (linked) {
-            Slot::Link& link = block[capacity].link;
-            older = std::move(link.block);
-            capacity = link.capacity;
-            linked = link.linked;
-            link.~Link();
-        }
-        block = std::move(older);  // frees the newer block
-    }
+    for (std::size_t i = 0; i < size_; ++i) index_[i]->~Entry();
+    block_.reset();
+    index_ = nullptr;
     free_ = nullptr;
+    size_ = 0;
     used_ = 0;
-    capacity_ = 0;
-    linked_ = 0;
 }
 
-void Map::clear() noexcept {
-    release();
-    std::vector<Entry*>().swap(index_);
-}
+void Map::clear() noexcept { release(); }
 
 void Map::reserve_exact(std::size_t n) {
     if (n == 0 || block_) return;
-    const auto capacity = static_cast<std::uint32_t>(std::min<std::size_t>(n, largest_block));
-    index_.reserve(n);
-    block_ = std::make_unique<Slot[]>(capacity);  // Slot's constructor leaves the memory alone
-    capacity_ = capacity & capacity_mask;
-    linked_ = 0;
+    n = std::min(n, largest_block);
+    block_ = MapAccess::make_block(n, n);
+    index_ = block_->order();
     used_ = 0;
 }
 
@@ -229,12 +224,13 @@ void Map::grow() {
         reserve_exact(first_block);
         return;
     }
-    const std::uint32_t capacity = capacity_ < largest_block / 2 ? capacity_ * 2 : largest_block;
-    std::unique_ptr<Slot[]> block = std::make_unique<Slot[]>(std::size_t{capacity} + 1);
-    construct(&block[capacity].link, Slot::Link{std::move(block_), capacity_, linked_ != 0});
+    const std::size_t capacity = std::min<std::size_t>(std::size_t{block_->capacity} * 2, largest_block);
+    auto block = MapAccess::make_block(capacity, std::size_t{block_->order_capacity} + capacity);
+    Entry** order = block->order();
+    if (size_ != 0) std::memcpy(order, index_, size_ * sizeof(Entry*));
+    block->older = std::move(block_);
     block_ = std::move(block);
-    capacity_ = capacity & capacity_mask;
-    linked_ = 1;
+    index_ = order;
     used_ = 0;
 }
 
@@ -244,12 +240,12 @@ Map::Slot* Map::acquire() {
         free_ = slot->next_free;
         return slot;
     }
-    if (used_ == capacity_) grow();
-    return &block_[used_++];
+    if (!block_ || used_ == block_->capacity) grow();
+    return block_->slots() + used_++;
 }
 
 std::size_t Map::lower_bound(std::string_view key) const noexcept {
-    std::size_t first = 0, count = index_.size();
+    std::size_t first = 0, count = size_;
     const KeyLess less;
     while (count > 0) {
         const std::size_t half = count / 2;
@@ -264,9 +260,8 @@ std::size_t Map::lower_bound(std::string_view key) const noexcept {
 }
 
 Value& Map::insert_at(std::size_t pos, std::string_view key, Value&& value) {
-    if (index_.size() == index_.capacity()) index_.reserve(std::max<std::size_t>(first_block, 2 * index_.size()));
-    Slot* slot = acquire();
-    struct GiveBack {  // the slot goes on the free list if the key's string cannot be made
+    Slot* slot = acquire();  // may move the order to a new block, not the entries
+    struct GiveBack {        // the slot goes on the free list if the key's string cannot be made
         Map& map;
         Slot* slot;
         ~GiveBack() {
@@ -276,27 +271,30 @@ Value& Map::insert_at(std::size_t pos, std::string_view key, Value&& value) {
             }
         }
     } give_back{*this, slot};
-    Entry* e = construct(&slot->entry, std::piecewise_construct, std::forward_as_tuple(key),
-                         std::forward_as_tuple(std::move(value)));
+    Entry* e = construct<Entry>(&slot->entry, std::piecewise_construct, std::forward_as_tuple(key),
+                                std::forward_as_tuple(std::move(value)));
     give_back.slot = nullptr;
-    index_.insert(index_.begin() + static_cast<std::ptrdiff_t>(pos), e);  // reserved: cannot throw
+    // There is room: the order has a place for every slot.
+    std::memmove(index_ + pos + 1, index_ + pos, (size_ - pos) * sizeof(Entry*));
+    index_[pos] = e;
+    ++size_;
     return e->second;
 }
 
 Value& Map::operator[](std::string_view key) {
     const std::size_t pos = lower_bound(key);
-    if (pos < index_.size() && index_[pos]->first == key) return index_[pos]->second;
+    if (pos < size_ && index_[pos]->first == key) return index_[pos]->second;
     return insert_at(pos, key, Value());
 }
 
 const Value* Map::find(std::string_view key) const noexcept {
     const std::size_t pos = lower_bound(key);
-    return pos < index_.size() && index_[pos]->first == key ? &index_[pos]->second : nullptr;
+    return pos < size_ && index_[pos]->first == key ? &index_[pos]->second : nullptr;
 }
 
 Value* Map::find(std::string_view key) noexcept {
     const std::size_t pos = lower_bound(key);
-    return pos < index_.size() && index_[pos]->first == key ? &index_[pos]->second : nullptr;
+    return pos < size_ && index_[pos]->first == key ? &index_[pos]->second : nullptr;
 }
 
 const Value& Map::at(std::string_view key) const {
@@ -313,13 +311,14 @@ Value& Map::at(std::string_view key) {
 
 bool Map::erase(std::string_view key) {
     const std::size_t pos = lower_bound(key);
-    if (pos == index_.size() || index_[pos]->first != key) return false;
-    if (index_.size() == 1) {  // the last one: give all the memory back
+    if (pos == size_ || index_[pos]->first != key) return false;
+    if (size_ == 1) {  // the last one: give all the memory back
         clear();
         return true;
     }
     Entry* e = index_[pos];
-    index_.erase(index_.begin() + static_cast<std::ptrdiff_t>(pos));
+    std::memmove(index_ + pos, index_ + pos + 1, (size_ - pos - 1) * sizeof(Entry*));
+    --size_;
     e->~Entry();
     Slot* slot = reinterpret_cast<Slot*>(e);  // the entry is the slot's member, at its address
     slot->next_free = free_;
@@ -341,25 +340,15 @@ void Map::throw_missing(std::string_view key, const std::string& asked) {
 }
 
 bool operator==(const Map& a, const Map& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.index_.size(); ++i)
+    if (a.size_ != b.size_) return false;
+    for (std::size_t i = 0; i < a.size_; ++i)
         if (*a.index_[i] != *b.index_[i]) return false;
     return true;
 }
 
 std::size_t MapAccess::own_bytes(const Map& map) noexcept {
-    std::size_t n = map.index_.capacity() * sizeof(Map::Entry*);
-    const Map::Slot* block = map.block_.get();
-    std::uint32_t capacity = map.capacity_;
-    bool linked = map.linked_ != 0;
-    while (block) {
-        n += (capacity + (linked ? 1u : 0u)) * sizeof(Map::Slot);
-        if (!linked) break;
-        const Map::Slot::Link& link = block[capacity].link;
-        block = link.block.get();
-        capacity = link.capacity;
-        linked = link.linked;
-    }
+    std::size_t n = 0;
+    for (const Map::Block* block = map.block_.get(); block; block = block->older.get()) n += block->bytes;
     return n;
 }
 

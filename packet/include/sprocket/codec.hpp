@@ -64,9 +64,10 @@ void encode_to(const Packet& packet, Bytes& out);
 /// Decodes exactly one packet from `size` bytes at `data`. All of the input must be used
 /// (`trailing_bytes` otherwise). Errors: truncated, too large, bad type tag, too deep,
 /// trailing bytes, bad varint, bad value, duplicate key; each with the byte offset.
-/// Memory: at most sizeof(Value) (56) bytes per input byte in the worst case (a list of nulls),
-/// and about the input size for strings and bytes; a lying size allocates nothing. The result's
-/// `footprint()` says how much the packet holds.
+/// Memory: at most 56 bytes per input byte in the worst case (a list of nulls takes
+/// sizeof(Value), 40; a map whose many keys arrive out of order about as much), and about the
+/// input size for strings and bytes; a lying size allocates nothing. A map takes one
+/// allocation. The result's `footprint()` says how much the packet holds.
 DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits = {});
 inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
     return decode(bytes.data(), bytes.size(), limits);

@@ -101,10 +101,14 @@ struct KeyLess {
 /// own key is erased (or the map is cleared or destroyed), so `p["a"] = p["b"]` is fine, and so
 /// do they when the map itself is moved. Iterators, though, are invalidated by any insertion or
 /// erasure (like a vector's). Entries live in a few blocks of memory, not one allocation each:
-/// a map built by `decode`, copied, or made from a literal takes one block for its entries and
-/// one for their order.
+/// a map built by `decode`, copied, or made from a literal holds its entries and their order in
+/// one allocation.
 class Map {
-    union Slot;  // where one entry lives (defined in value.cpp)
+    union Slot;    // where one entry lives (defined inside packet/src)
+    struct Block;  // a block of slots and the key order (likewise)
+    struct BlockDeleter {
+        void operator()(Block* block) const noexcept;
+    };
 
 public:
     using Entry = std::pair<const std::string, Value>;
@@ -148,7 +152,7 @@ public:
     using iterator = Iterator<false>;
     using const_iterator = Iterator<true>;
 
-    Map() noexcept;
+    Map() noexcept = default;
     /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
     Map(std::initializer_list<Entry> entries);
     Map(const Map& other);
@@ -176,13 +180,13 @@ public:
     /// Removes every entry and gives their memory back.
     void clear() noexcept;
 
-    std::size_t size() const noexcept { return index_.size(); }
-    bool empty() const noexcept { return index_.empty(); }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
     /// Entries in key order; values may be changed through the mutable iterators.
-    iterator begin() noexcept { return iterator(index_.data()); }
-    iterator end() noexcept { return iterator(index_.data() + index_.size()); }
-    const_iterator begin() const noexcept { return const_iterator(index_.data()); }
-    const_iterator end() const noexcept { return const_iterator(index_.data() + index_.size()); }
+    iterator begin() noexcept { return iterator(index_); }
+    iterator end() noexcept { return iterator(index_ + size_); }
+    const_iterator begin() const noexcept { return const_iterator(index_); }
+    const_iterator end() const noexcept { return const_iterator(index_ + size_); }
 
     void swap(Map& other) noexcept;
     friend void swap(Map& a, Map& b) noexcept { a.swap(b); }
@@ -209,7 +213,7 @@ private:
     friend struct MapAccess;
     [[noreturn]] static void throw_missing(std::string_view key, const std::string& asked);
 
-    /// Position in index_ of the first key not less than `key`.
+    /// Position in the order of the first key not less than `key`.
     std::size_t lower_bound(std::string_view key) const noexcept;
     /// Builds the entry (key, value) at `pos` of the order; `value` is moved from.
     Value& insert_at(std::size_t pos, std::string_view key, Value&& value);
@@ -219,12 +223,11 @@ private:
     void grow();
     void release() noexcept;
 
-    std::vector<Entry*> index_;        // the entries, sorted by key
-    std::unique_ptr<Slot[]> block_;    // the newest block; older ones hang off its link slot
-    Slot* free_ = nullptr;             // slots of erased entries, for reuse
-    std::uint32_t used_ = 0;           // slots of block_ handed out so far
-    std::uint32_t capacity_ : 31;      // entry slots in block_
-    std::uint32_t linked_ : 1;         // whether block_[capacity_] links to an older block
+    std::unique_ptr<Block, BlockDeleter> block_;  // the newest block; it owns the older ones
+    Entry** index_ = nullptr;    // the entries in key order, inside block_ (room for every slot)
+    Slot* free_ = nullptr;       // slots of erased entries, for reuse
+    std::uint32_t size_ = 0;     // entries
+    std::uint32_t used_ = 0;     // slots of block_ handed out so far
 };
 
 /// One dynamically typed value. Default-constructed, it is null.
@@ -341,7 +344,7 @@ template <class V>
 Value& Map::set(std::string_view key, V&& value) {
     Value v(std::forward<V>(value));  // first: `value` may refer into this map
     const std::size_t pos = lower_bound(key);
-    if (pos < index_.size() && index_[pos]->first == key) {
+    if (pos < size_ && index_[pos]->first == key) {
         index_[pos]->second = std::move(v);
         return index_[pos]->second;
     }
