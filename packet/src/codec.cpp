@@ -42,9 +42,9 @@ bool exact_as_float(double d) {
            static_cast<double>(static_cast<float>(d)) == d;
 }
 
-// Three writers share one encoder (write_value below): SizeCounter measures, RawWriter fills
-// memory sized by the counter (the hot path: one allocation, no capacity checks), and
-// ByteOutputArchive appends when a Value sits inside a user type that cereal is saving.
+// Writers share one encoder (write_value below): AppendWriter appends a packet (the hot path),
+// SizeCounter measures one for it when it is big, RawWriter writes varints into its buffer,
+// and ByteOutputArchive appends when a Value sits inside a user type that cereal is saving.
 struct SizeCounter {
     std::size_t size = 0;
     void write_byte(std::uint8_t) { ++size; }
@@ -73,47 +73,67 @@ struct RawWriter {
     }
 };
 
-// Appends to a vector that already has the room reserved, without zero-filling it first (the
-// path for big packets, where resize's memset costs as much as the copy): small pieces gather
-// in a local buffer, a big payload is copied straight in. Call flush() at the end.
-struct AppendWriter {
-    explicit AppendWriter(Bytes& into) : out(into) {}
+template <class W>
+void write_packet(W& w, const Packet& packet);
 
-    Bytes& out;
-    std::size_t used = 0;
-    std::uint8_t buf[512];  // NOLINT: written before read
-
-    void flush() {
-        out.insert(out.end(), buf, buf + used);
-        used = 0;
+// Appends a packet to a vector in one pass for small packets: pieces gather in a local buffer,
+// which goes in with one insert at the end (one exactly sized allocation into an empty vector,
+// no zero-filling). When the packet outgrows the local buffer, its whole size is measured once
+// and reserved (geometrically, when `out` already holds frames, so that appending many packets
+// stays linear) before anything is appended, so nothing reallocates after that and a failed
+// allocation leaves `out` as it was; a big payload is then copied straight in.
+class AppendWriter {
+public:
+    /// `head`: bytes (at most 16) to leave before the packet, e.g. for a frame header.
+    AppendWriter(Bytes& out, const Packet& packet, std::size_t head = 0)
+        : out_(out), packet_(packet), used_(head) {
+        std::memset(buf_, 0, head);
     }
+
     void write_byte(std::uint8_t b) {
-        if (used == sizeof buf) flush();
-        buf[used++] = b;
+        if (used_ == sizeof buf_) flush();
+        buf_[used_++] = b;
     }
     void write(const void* data, std::size_t n) {
-        if (n > sizeof buf - used) {
+        if (n > sizeof buf_ - used_) {
             flush();
-            if (n >= sizeof buf) {
+            if (n >= sizeof buf_) {
                 const auto* p = static_cast<const std::uint8_t*>(data);
-                out.insert(out.end(), p, p + n);
+                out_.insert(out_.end(), p, p + n);
                 return;
             }
         }
-        if (n != 0) std::memcpy(buf + used, data, n);
-        used += n;
+        if (n != 0) std::memcpy(buf_ + used_, data, n);
+        used_ += n;
     }
     void write_varint(std::uint64_t v) {
-        if (sizeof buf - used < 10) flush();
-        RawWriter w{buf + used};
+        if (sizeof buf_ - used_ < 10) flush();
+        RawWriter w{buf_ + used_};
         w.write_varint(v);
-        used = static_cast<std::size_t>(w.p - buf);
+        used_ = static_cast<std::size_t>(w.p - buf_);
     }
-};
+    /// Appends what is left: call once, after the whole packet was written.
+    void finish() { out_.insert(out_.end(), buf_, buf_ + used_); }
 
-// From this size on, encode_to appends without zero-filling (below it, the memset is noise and
-// the single-pointer RawWriter is faster).
-constexpr std::size_t append_threshold = std::size_t{64} << 10;  // bytes
+private:
+    void flush() {
+        if (!sized_) {
+            sized_ = true;
+            SizeCounter counter;
+            write_packet(counter, packet_);
+            const std::size_t need = out_.size() + used_ + counter.size;  // nothing flushed yet
+            if (out_.capacity() < need) out_.reserve(std::max(need, 2 * out_.capacity()));
+        }
+        out_.insert(out_.end(), buf_, buf_ + used_);
+        used_ = 0;
+    }
+
+    Bytes& out_;
+    const Packet& packet_;
+    bool sized_ = false;
+    std::size_t used_;
+    std::uint8_t buf_[512];  // NOLINT: written before it is read
+};
 
 template <class W>
 void write_sized(W& w, std::uint8_t tag, const void* data, std::size_t size) {
@@ -363,22 +383,18 @@ void load_packet(ByteInputArchive& ar, Packet& packet) {
 // --- encode / decode --------------------------------------------------------------------------
 
 void encode_to(const Packet& packet, Bytes& out) {
-    SizeCounter counter;
-    write_packet(counter, packet);
-    const std::size_t at = out.size();
-    if (counter.size < append_threshold) {
-        out.resize(at + counter.size);
-        RawWriter writer{out.data() + at};
-        write_packet(writer, packet);
-        return;
-    }
-    // Room for all of it in one allocation (growing geometrically when `out` already holds
-    // frames, so that appending many packets stays linear), then appended as it is written.
-    if (out.capacity() - at < counter.size) out.reserve(std::max(at + counter.size, 2 * out.capacity()));
-    AppendWriter writer(out);
+    AppendWriter writer(out, packet);
     write_packet(writer, packet);
-    writer.flush();
+    writer.finish();
 }
+
+namespace detail {
+void encode_after(std::size_t head, const Packet& packet, Bytes& out) {
+    AppendWriter writer(out, packet, head);
+    write_packet(writer, packet);
+    writer.finish();
+}
+}  // namespace detail
 
 Bytes encode(const Packet& packet) {
     Bytes out;

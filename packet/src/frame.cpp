@@ -2,6 +2,8 @@
 
 #include <sprocket/codec.hpp>
 
+#include "map_access.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -62,8 +64,7 @@ private:
 void append_packet_frame(Bytes& out, const Packet& packet) {
     const std::size_t at = out.size();
     Rollback rollback(out, at);
-    out.resize(at + frame_header_size);
-    encode_to(packet, out);
+    detail::encode_after(frame_header_size, packet, out);  // header and body: one allocation
     const std::size_t size = out.size() - at - frame_header_size;
     check_body_size(size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));

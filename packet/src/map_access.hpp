@@ -1,6 +1,7 @@
 #pragma once
 // Inside packet/: what the codec and the footprint walk need of Map's storage.
 #include <sprocket/archive.hpp>
+#include <sprocket/packet.hpp>
 #include <sprocket/value.hpp>
 
 #include <cstddef>
@@ -14,6 +15,8 @@ namespace detail {
 inline std::size_t heap_bytes(const std::string& s) noexcept {
     return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
+/// Appends `head` (at most 16) bytes, left for the caller to fill, then the packet's bytes.
+void encode_after(std::size_t head, const Packet& packet, Bytes& out);
 }  // namespace detail
 
 /// Where one entry of a Map lives: an entry, or a free slot's link to the next free slot.

@@ -2,6 +2,7 @@
 // nothing, the worst case stays within a fixed multiple of the input, and the hot path makes
 // one allocation per map (its entries and their order), whatever its size.
 #include <sprocket/codec.hpp>
+#include <sprocket/frame.hpp>
 
 #include "wire_builder.hpp"
 
@@ -116,7 +117,7 @@ TEST_CASE("the worst case allocates a bounded multiple of the input") {
     }
 }
 
-TEST_CASE("the reference packet decodes with one allocation and encodes with one") {
+TEST_CASE("the reference packet decodes with one allocation, and encodes (as a frame too) with one") {
     const Packet reference{{"id", 17}, {"name", "Player 1"}, {"x", 312.5}, {"y", -48.25},
                            {"angle", 1.25}, {"hp", 100}, {"alive", true}};
     const Bytes bytes = encode(reference);
@@ -133,6 +134,15 @@ TEST_CASE("the reference packet decodes with one allocation and encodes with one
         again = encode(reference);
         encode_allocations = allocations;
     }
+    std::size_t frame_allocations = 0;
+    Bytes frame;
+    {
+        Count count;
+        append_packet_frame(frame, reference);  // header and body together
+        frame_allocations = allocations;
+    }
+    CHECK(frame_allocations == 1);
+    CHECK(frame.size() == frame_header_size + bytes.size());
     CHECK(decoded);
     // One block for the entries and their order; the keys and "Player 1" fit in
     // std::string's own buffer.

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -155,6 +156,22 @@ TEST_CASE("vectors, string maps and optionals convert element by element") {
     CHECK(Value().as<std::optional<int>>() == std::nullopt);
     CHECK(Value(5).as<std::optional<int>>() == 5);
     CHECK_THROWS_AS(Value("5").as<std::optional<int>>(), TypeError);
+}
+
+TEST_CASE("a big unordered_map converts in key order, as a std::map does") {
+    std::unordered_map<std::string, int> unordered;
+    std::map<std::string, int> ordered;
+    for (int i = 0; i < 50000; ++i) {
+        unordered.emplace("key" + std::to_string(i * 7919 % 50000), i);
+        ordered.emplace("key" + std::to_string(i * 7919 % 50000), i);
+    }
+    const Value a = unordered, b = ordered;
+    CHECK(a == b);
+    const Map& map = *a.get_if<Map>();
+    CHECK(map.size() == 50000);
+    CHECK(std::is_sorted(map.begin(), map.end(), [](const Map::Entry& x, const Map::Entry& y) { return x.first < y.first; }));
+    CHECK(a.as<std::unordered_map<std::string, int>>() == unordered);
+    CHECK(b.as<std::map<std::string, int>>() == ordered);
 }
 
 TEST_CASE("type errors say what was asked and what is held") {

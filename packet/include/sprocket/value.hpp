@@ -18,6 +18,7 @@
 #include <sprocket/archive.hpp>
 #include <sprocket/errors.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -102,7 +103,10 @@ struct KeyLess {
 /// do they when the map itself is moved. Iterators, though, are invalidated by any insertion or
 /// erasure (like a vector's). Entries live in a few blocks of memory, not one allocation each:
 /// a map built by `decode`, copied, or made from a literal holds its entries and their order in
-/// one allocation.
+/// one allocation. Lookups are binary searches. Inserting a key moves the pointers of the keys
+/// after it (a vector's cost): building a huge map in random key order is quadratic, so insert
+/// in key order where it matters (`decode` and conversions from std::map and
+/// std::unordered_map do).
 class Map {
     union Slot;    // where one entry lives (defined inside packet/src)
     struct Block;  // a block of slots and the key order (likewise)

@@ -287,8 +287,15 @@ struct ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
     using V = typename M::mapped_type;
     static constexpr bool defined = true;
     static void store(Value::Storage& s, const M& m) {
+        // In key order: each entry then goes at the end of the map's order (an unordered_map's
+        // own order would make every insertion move the ones after it).
+        std::vector<const typename M::value_type*> sorted;
+        sorted.reserve(m.size());
+        for (const auto& e : m) sorted.push_back(&e);
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const auto* a, const auto* b) { return KeyLess()(a->first, b->first); });
         Map map;
-        for (const auto& [k, x] : m) map.set(k, x);
+        for (const auto* e : sorted) map.set(e->first, e->second);
         s.emplace<Map>(std::move(map));
     }
     static bool read(const Value& v, M& out) {
@@ -298,7 +305,7 @@ struct ValueTraits<M, std::enable_if_t<detail::is_string_map<M>::value &&
         for (const auto& [k, x] : *map) {
             V t{};
             if (!ValueTraits<V>::read(x, t)) return false;
-            result.emplace(k, std::move(t));
+            result.emplace_hint(result.end(), k, std::move(t));  // in key order
         }
         out = std::move(result);
         return true;
