@@ -137,6 +137,12 @@ std::size_t FrameDecoder::needed() const noexcept {
 FrameStatus FrameDecoder::next(FrameView& frame) {
     if (failed_) return FrameStatus::error;
     const std::size_t have = end_ - begin_;
+    if (have == 0 && !buffer_.empty()) {
+        // Everything was taken: an idle connection holds no buffer (the frames returned before
+        // end here, as documented).
+        buffer_ = decltype(buffer_)();
+        begin_ = end_ = 0;
+    }
     if (have < frame_header_size) return FrameStatus::incomplete;
     const std::uint8_t* header = buffer_.data() + begin_;
     const std::size_t size = get_u32le(header);

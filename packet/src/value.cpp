@@ -155,9 +155,34 @@ std::unique_ptr<Map::Block, Map::BlockDeleter> MapAccess::make_block(std::size_t
     return std::unique_ptr<Map::Block, Map::BlockDeleter>(block);
 }
 
-Map::Map(std::initializer_list<Entry> entries) : Map() {
+Map::Map(std::initializer_list<Entry> entries) : Map() {  // delegating: cleaned up if a copy throws
     reserve_exact(entries.size());
-    for (const Entry& e : entries) set(e.first, e.second);  // last one wins
+    for (const Entry& e : entries) {
+        Slot* slot = acquire();
+        index_[size_] = construct<Entry>(&slot->entry, e);
+        ++size_;
+    }
+    // Sorted by an insertion sort (literals are short; it is stable, so among equal keys the
+    // literal's order stays), then of each run of equal keys the last one wins.
+    const KeyLess less;
+    for (std::size_t i = 1; i < size_; ++i) {
+        Entry* e = index_[i];
+        std::size_t j = i;
+        for (; j > 0 && less(e->first, index_[j - 1]->first); --j) index_[j] = index_[j - 1];
+        index_[j] = e;
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+        if (i + 1 < size_ && index_[i]->first == index_[i + 1]->first) {  // a later one follows
+            index_[i]->~Entry();
+            Slot* slot = reinterpret_cast<Slot*>(index_[i]);
+            slot->next_free = free_;
+            free_ = slot;
+        } else {
+            index_[kept++] = index_[i];
+        }
+    }
+    size_ = static_cast<std::uint32_t>(kept);
 }
 
 Map::Map(const Map& other) : Map() {  // delegating: the destructor cleans up if a copy throws
@@ -244,20 +269,25 @@ Map::Slot* Map::acquire() {
     return block_->slots() + used_++;
 }
 
-std::size_t Map::lower_bound(std::string_view key) const noexcept {
-    std::size_t first = 0, count = size_;
+namespace {
+// Where `key` is or would go in a sorted order of entries, and whether it is there. Inlined
+// into each lookup: comparisons are KeyLess's byte loop (keys are short), no memcmp calls.
+inline std::size_t search(Map::Entry* const* order, std::size_t size, std::string_view key, bool& found) noexcept {
     const KeyLess less;
+    std::size_t first = 0, count = size;
     while (count > 0) {
         const std::size_t half = count / 2;
-        if (less(index_[first + half]->first, key)) {
+        if (less(order[first + half]->first, key)) {
             first += half + 1;
             count -= half + 1;
         } else {
             count = half;
         }
     }
+    found = first < size && !less(key, order[first]->first);
     return first;
 }
+}  // namespace
 
 Value& Map::insert_at(std::size_t pos, std::string_view key, Value&& value) {
     Slot* slot = acquire();  // may move the order to a new block, not the entries
@@ -281,20 +311,64 @@ Value& Map::insert_at(std::size_t pos, std::string_view key, Value&& value) {
     return e->second;
 }
 
-Value& Map::operator[](std::string_view key) {
-    const std::size_t pos = lower_bound(key);
-    if (pos < size_ && index_[pos]->first == key) return index_[pos]->second;
-    return insert_at(pos, key, Value());
+
+namespace {
+// Exact lookup. A game's maps are small: there, a scan for an equal key (its loads independent
+// of each other's outcome) beats a binary search's chain of dependent steps.
+constexpr std::size_t scan_below = 9;  // entries
+
+inline bool same(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i] != b[i]) return false;
+    return true;
 }
 
+inline Map::Entry* lookup(Map::Entry* const* order, std::size_t size, std::string_view key) noexcept {
+    if (size < scan_below) {
+        for (std::size_t i = 0; i < size; ++i)
+            if (same(order[i]->first, key)) return order[i];
+        return nullptr;
+    }
+    bool found = false;
+    const std::size_t pos = search(order, size, key, found);
+    return found ? order[pos] : nullptr;
+}
+}  // namespace
+
+namespace {
+// Where `key` is or would go, and whether it is there: the scan first in a small map (keys
+// that are there are the common case: a game setting its fields each frame).
+inline std::size_t position(Map::Entry* const* order, std::size_t size, std::string_view key, bool& found) noexcept {
+    if (size < scan_below) {
+        for (std::size_t i = 0; i < size; ++i) {
+            if (same(order[i]->first, key)) {
+                found = true;
+                return i;
+            }
+        }
+    }
+    return search(order, size, key, found);
+}
+}  // namespace
+
+std::size_t Map::locate(std::string_view key, bool& found) const noexcept { return position(index_, size_, key, found); }
+
 const Value* Map::find(std::string_view key) const noexcept {
-    const std::size_t pos = lower_bound(key);
-    return pos < size_ && index_[pos]->first == key ? &index_[pos]->second : nullptr;
+    Entry* e = lookup(index_, size_, key);
+    return e ? &e->second : nullptr;
 }
 
 Value* Map::find(std::string_view key) noexcept {
-    const std::size_t pos = lower_bound(key);
-    return pos < size_ && index_[pos]->first == key ? &index_[pos]->second : nullptr;
+    Entry* e = lookup(index_, size_, key);
+    return e ? &e->second : nullptr;
+}
+
+Value& Map::operator[](std::string_view key) {
+    bool found = false;
+    const std::size_t pos = position(index_, size_, key, found);
+    if (found) return index_[pos]->second;
+    return insert_at(pos, key, Value());
 }
 
 const Value& Map::at(std::string_view key) const {
@@ -310,8 +384,9 @@ Value& Map::at(std::string_view key) {
 }
 
 bool Map::erase(std::string_view key) {
-    const std::size_t pos = lower_bound(key);
-    if (pos == size_ || index_[pos]->first != key) return false;
+    bool found = false;
+    const std::size_t pos = search(index_, size_, key, found);
+    if (!found) return false;
     if (size_ == 1) {  // the last one: give all the memory back
         clear();
         return true;

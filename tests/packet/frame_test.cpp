@@ -302,3 +302,30 @@ TEST_CASE("a header announcing more than the limit grows nothing beyond what was
     FrameView frame;
     CHECK(decoder.next(frame) == FrameStatus::error);
 }
+
+TEST_CASE("a decoder whose frames were all taken holds no buffer; one with a partial frame keeps it") {
+    Bytes stream;
+    append_packet_frame(stream, Packet{{"a", 1}});
+    append_packet_frame(stream, Packet{{"b", 2}});
+    FrameDecoder decoder;
+    std::uint8_t* into = decoder.prepare(64u << 10);
+    std::copy(stream.begin(), stream.end() - 3, into);  // the second frame short of 3 bytes
+    decoder.commit(stream.size() - 3);
+    CHECK(decoder.capacity() == 64u << 10);
+    FrameView frame;
+    REQUIRE(decoder.next(frame) == FrameStatus::ready);
+    CHECK(decode(frame.body, frame.size)->get<int>("a") == 1);  // valid until the next call
+    CHECK(decoder.next(frame) == FrameStatus::incomplete);
+    CHECK(decoder.capacity() == 64u << 10);  // the partial frame stays
+    decoder.feed(stream.data() + stream.size() - 3, 3);
+    REQUIRE(decoder.next(frame) == FrameStatus::ready);
+    CHECK(decode(frame.body, frame.size)->get<int>("b") == 2);
+    CHECK(decoder.capacity() > 0);
+    CHECK(decoder.next(frame) == FrameStatus::incomplete);
+    CHECK(decoder.capacity() == 0);  // idle: nothing held
+    CHECK(decoder.buffered() == 0);
+    CHECK(decoder.needed() == frame_header_size);
+    decoder.feed(stream.data(), stream.size());  // and it works again
+    REQUIRE(decoder.next(frame) == FrameStatus::ready);
+    CHECK(decoder.consumed() == stream.size() + frame_header_size + frame.size);
+}

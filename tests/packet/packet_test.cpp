@@ -244,6 +244,22 @@ TEST_CASE("memory_footprint counts what a value holds") {
     CHECK(memory_footprint(p) > sizeof(Packet) + 40);
 }
 
+TEST_CASE("in a literal, when a key repeats the last one wins, whatever the order") {
+    const Map m{{"b", 1}, {"a", 2}, {"b", 3}, {"c", 4}, {"a", 5}, {"b", 6}};
+    CHECK(m.size() == 3);
+    CHECK(m == Map{{"a", 5}, {"b", 6}, {"c", 4}});
+    CHECK(m.begin()->first == "a");
+    Map grown = m;
+    Map literal{{"z", 1}, {"z", 2}, {"y", 0}};  // the freed slot is reused by the next insertion
+    const Value* z = literal.find("z");
+    literal["x"] = 3;
+    CHECK(literal.find("z") == z);
+    CHECK(literal == Map{{"x", 3}, {"y", 0}, {"z", 2}});
+    const Packet p{{"k", "first"}, {"k", "second"}};
+    CHECK(p.get<std::string>("k") == "second");
+    CHECK(grown == m);
+}
+
 TEST_CASE("values can be changed while iterating") {
     Packet p{{"a", 1}, {"b", 2}};
     for (auto& [key, value] : p) value = value.as<int>() * 10;

@@ -63,7 +63,8 @@ enum class FrameKind : std::uint8_t {
 };
 
 /// A complete frame inside a `FrameDecoder`'s buffer. `body` stays valid until the decoder's
-/// next `feed`, `prepare` or `commit`.
+/// next `feed`, `prepare` or `commit`, or a `next` that finds nothing buffered (that one gives
+/// the buffer back): take what you need from a frame before asking for the one after it.
 struct FrameView {
     std::uint8_t kind = 0;
     const std::uint8_t* body = nullptr;
@@ -98,7 +99,9 @@ public:
     std::uint8_t* prepare(std::size_t size);
     void commit(std::size_t size);
 
-    /// The next complete frame into `frame`. On `error`, `error()` says why, e.g.
+    /// The next complete frame into `frame`. Called with nothing buffered (every frame taken),
+    /// it frees the buffer, so an idle connection holds none: the next `prepare` allocates
+    /// again (not zero-filled, and cheap next to a read). On `error`, `error()` says why, e.g.
     /// `too large: frame of 4294967295 bytes exceeds the limit of 16777216 (at byte 0)`.
     FrameStatus next(FrameView& frame);
     /// Why the stream was rejected. Meaningful after `next` returned `error`.
@@ -115,7 +118,8 @@ public:
     /// Bytes of memory the decoder holds. Reads of up to 64 KiB are held as they come; once a
     /// header announces a bigger frame, the buffer grows once, to that whole frame plus room
     /// for one more read of at most 64 KiB (so the read that completes it needs no second
-    /// allocation), not by doubling. It shrinks back once a big frame has been taken.
+    /// allocation), not by doubling. It shrinks back once a big frame has been taken, and is
+    /// 0 once `next` found nothing buffered.
     std::size_t capacity() const noexcept { return buffer_.size(); }
     /// Total bytes consumed so far (offsets in errors count from the stream's start).
     std::size_t consumed() const noexcept { return consumed_; }

@@ -217,8 +217,8 @@ private:
     friend struct MapAccess;
     [[noreturn]] static void throw_missing(std::string_view key, const std::string& asked);
 
-    /// Position in the order of the first key not less than `key`.
-    std::size_t lower_bound(std::string_view key) const noexcept;
+    /// Where `key` is or would go in the order, and whether it is there.
+    std::size_t locate(std::string_view key, bool& found) const noexcept;
     /// Builds the entry (key, value) at `pos` of the order; `value` is moved from.
     Value& insert_at(std::size_t pos, std::string_view key, Value&& value);
     /// Room for `n` entries in one block: only on an empty map with no blocks.
@@ -347,8 +347,9 @@ std::optional<T> Value::try_as() const {
 template <class V>
 Value& Map::set(std::string_view key, V&& value) {
     Value v(std::forward<V>(value));  // first: `value` may refer into this map
-    const std::size_t pos = lower_bound(key);
-    if (pos < size_ && index_[pos]->first == key) {
+    bool found = false;
+    const std::size_t pos = locate(key, found);
+    if (found) {
         index_[pos]->second = std::move(v);
         return index_[pos]->second;
     }
