@@ -114,9 +114,9 @@ TEST_CASE("encode_to appends") {
     CHECK(out[0] == 0xee);
 }
 
-TEST_CASE("big packets (appended without zero-filling) encode to the same bytes as the archive writes") {
-    // Over 64 KiB, encode_to appends through a staging buffer instead of writing into resized
-    // memory: small values around the staging buffer's edges, and payloads bigger than it.
+TEST_CASE("packets of every size encode to the same bytes as the archive writes") {
+    // Past its 4 KiB staging buffer, encode_to measures the packet, reserves, and appends:
+    // small values around the staging buffer's edges, and payloads bigger than it.
     std::mt19937 rng(99);
     List many;
     for (int i = 0; i < 20000; ++i) {
@@ -142,6 +142,16 @@ TEST_CASE("big packets (appended without zero-filling) encode to the same bytes 
     encode_to(p, out);  // twice in one buffer, as frames queue up
     CHECK(Bytes(out.begin() + 2 + static_cast<std::ptrdiff_t>(archived.size()), out.end()) == archived);
     CHECK(round_trip(p) == p);
+    // Around the staging buffer's size: strings of 4000 to 4200 bytes, one at a time.
+    for (std::size_t n = 4000; n < 4200; ++n) {
+        const Packet q{{"s", std::string(n, 's')}, {"t", 1}};
+        Bytes expected;
+        {
+            ByteOutputArchive ar(expected);
+            ar(q);
+        }
+        REQUIRE(encode(q) == expected);
+    }
 }
 
 TEST_CASE("keys written out of order by another encoder are accepted and sorted") {
