@@ -231,8 +231,12 @@ std::string read_string(ByteInputArchive& ar, const char* what) {
     return std::string(p, n);
 }
 
+void read_other(ByteInputArchive& ar, std::uint8_t tag, Value::Storage& s, std::size_t& held);
+
 // Decodes one value into `value` (null before), adding the heap memory it holds to `held`.
-void read_value(ByteInputArchive& ar, Value& value, std::size_t& held) {
+// Numbers and booleans are read here, inlined into the loops over entries and elements (most
+// values of a game's packet are those); the rest, and recursion, in read_other.
+inline void read_value(ByteInputArchive& ar, Value& value, std::size_t& held) {
     Value::Storage& s = value.storage();
     const std::uint8_t tag = ar.read_byte();
     switch (tag) {
@@ -252,6 +256,12 @@ void read_value(ByteInputArchive& ar, Value& value, std::size_t& held) {
             s.emplace<double>(d);
             return;
         }
+        default: read_other(ar, tag, s, held);
+    }
+}
+
+void read_other(ByteInputArchive& ar, std::uint8_t tag, Value::Storage& s, std::size_t& held) {
+    switch (tag) {
         case tag_string: {
             const std::size_t n = ar.read_size("string size");
             const auto* p = reinterpret_cast<const char*>(ar.take(n));
@@ -340,14 +350,15 @@ void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footpr
     Unordered unordered;
     const KeyLess less;
     std::size_t held = 0;
+    std::string_view last;  // the previous key, in the input (which outlives the decoding)
     ar.begin_elements(n, min_entry_bytes);
     for (std::size_t i = 0; i < n; ++i) {
         ar.next_element(min_entry_bytes);
         const std::size_t key_size = ar.read_size("key size");
         const std::string_view key(reinterpret_cast<const char*>(ar.take(key_size)), key_size);
         // sprocket's encoder sorts keys, so each one usually follows the last: appended then.
-        if (!unordered.active() && map.size_ != 0 && !less(map.index_[map.size_ - 1]->first, key))
-            unordered.start(map.index_, map.size_);
+        if (!unordered.active() && i != 0 && !less(last, key)) unordered.start(map.index_, map.size_);
+        last = key;
         if (unordered.active() && !unordered.add(key))
             ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(std::string(key)) + " appears twice");
         Map::Slot* slot = map.acquire();  // room in the order too: it has a place for every slot
