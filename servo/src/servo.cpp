@@ -29,7 +29,7 @@ std::vector<Message> messages_of(std::vector<Event> events) {
 }  // namespace
 
 Servo::Servo(std::uint16_t port, ServoOptions options)
-    : reactor_((detail::Connection::validate(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
+    : reactor_((detail::Connection::prepare(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
     core_->listen(core_->options.host, port);
 }
 

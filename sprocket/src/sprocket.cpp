@@ -28,7 +28,7 @@ std::vector<Packet> packets_of(std::vector<Event> events) {
 }  // namespace
 
 Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options)
-    : reactor_((detail::Connection::validate(options), detail::Reactor::acquire())),
+    : reactor_((detail::Connection::prepare(options), detail::Reactor::acquire())),
       core_(std::make_shared<ClientCore>(*reactor_, host, port, options)) {
     reactor_->post([reactor = reactor_.get(), core = core_] {
         reactor->add(core);

@@ -6,6 +6,7 @@
 /// handshakes are in subclasses (sprocket.cpp, servo.cpp). I/O thread only, except `outbox()`
 /// and the atomics.
 
+#include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
 #include <sprocket/detail/outbox.hpp>
 #include <sprocket/detail/reactor.hpp>
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace sprocket::detail {
@@ -43,8 +45,10 @@ public:
 
     explicit Connection(const ConnectionOptions& options);
     /// Throws std::invalid_argument for options no connection can work with (names over 255
-    /// bytes, a timeout not longer than the heartbeat interval, ...). Endpoints call it first.
-    static void validate(const ConnectionOptions& options);
+    /// bytes, a timeout not longer than the heartbeat interval, a bad `SPROCKET_SIM`, ...), and
+    /// takes the simulation from the environment when the options have none. Endpoints call it
+    /// first, on the game's thread.
+    static void prepare(ConnectionOptions& options);
 
     TimePoint service(TimePoint now) override;
     int descriptor() const override;
@@ -107,17 +111,27 @@ protected:
     virtual bool trusts_goodbye(CloseReason) const { return false; }
 
 private:
+    TimePoint serve(TimePoint now);  // service() by phase
     void read(TimePoint now);
     void read_some(TimePoint now);
+    // Handles the complete frames in the decoder; false once the connection stopped reading.
+    bool process(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
     void flush(TimePoint now);
     // The socket ended or failed (a receive or send returned neither Done nor NotReady).
     void lost(sf::Socket::Status status, int error, TimePoint now);
+    // The read side ended: `lost` now, or once the simulated network has delivered what it holds.
+    void ended(sf::Socket::Status status, int error, TimePoint now);
+    // Simulation: delay lines for a new socket; feeding the decoder what is due; next timer.
+    void start_simulation(TimePoint now);
+    void deliver(TimePoint now);
+    TimePoint simulation_due() const;
     void release(TimePoint now);
     void drop_stream();
     // Closes with queue_overflow if the outbox overflowed; true if it did.
     bool overflowed(TimePoint now);
     bool reading() const;
+    bool sim_full() const;  // the simulated network wants no more bytes read: stop reading
 
     ConnectionOptions options_;
     Outbox outbox_;
@@ -130,6 +144,14 @@ private:
     bool write_shut_ = false;
     bool took_ = false;        // bytes were taken from the outbox for this socket
     bool reconnecting_ = false;  // the closing connection will be followed by another
+    // The simulated network (options_.simulate), each way, for the current socket.
+    std::optional<DelayLine> sim_out_;
+    std::optional<DelayLine> sim_in_;
+    Bytes staged_;  // taken from the outbox on its way into sim_out_
+    // The peer's end (or a socket error) read while sim_in_ still held bytes: reported after them.
+    bool peer_ended_ = false;
+    sf::Socket::Status end_status_ = sf::Socket::Disconnected;
+    int end_error_ = 0;
     TimePoint deadline_ = no_deadline;  // connect/handshake deadline, or end of linger
     TimePoint last_heard_{};
     TimePoint next_ping_ = no_deadline;
