@@ -98,10 +98,11 @@ void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
 bool Servo::send(ClientId client, const Packet& packet) {
     const auto link = core().find(client);
     if (!link) return false;
-    const auto result = link->outbox().push_packet(packet);
+    std::size_t frame = 0;
+    const auto result = link->outbox().push_packet(packet, &frame);
     if (result != detail::Outbox::Push::closed) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    link->count_sent();
+    link->count_sent(packet.channel(), frame);
     return true;
 }
 
@@ -120,7 +121,7 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
         if (id == except) continue;
         const auto result = link->outbox().push_frames(frame);
         if (result == detail::Outbox::Push::queued) {
-            link->count_sent();
+            link->count_sent(packet.channel(), frame.size());
             ++queued;
         }
         wake |= result != detail::Outbox::Push::closed;

@@ -111,6 +111,7 @@ private:
     std::deque<Refusal> refusals_;                             // guarded by mutex_; the newest
     std::uint64_t refused_total_ = 0;                          // guarded by mutex_
     std::uint64_t joined_total_ = 0;                           // guarded by mutex_
+    ServoStats gone_;  // traffic of the connections fully closed (I/O thread)
     std::set<ServerLink*> pending_;  // I/O thread: accepted, not welcomed yet
     bool shut_down_ = false;         // I/O thread
 };

@@ -252,6 +252,7 @@ TimePoint Connection::serve(TimePoint now) {
         if (phase_ == Phase::handshake) flush(now);
         return deadline_;
     case Phase::open:
+        measure_rates(now);
         if (budget_->paused.load()) last_heard_ = now;  // the silence is ours: we stopped reading
         // Bytes waiting in the socket were heard, just not read yet (the I/O thread was busy).
         if (now - last_heard_ >= options_.timeout && pending_input(static_cast<int>(socket_->getHandle())) > 0)
@@ -318,9 +319,16 @@ Stats Connection::stats() const {
     stats.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
     stats.bytes_received = bytes_received_.load(std::memory_order_relaxed);
     stats.rtt = rtt();
+    stats.rtt_min = std::chrono::microseconds(rtt_min_us_.load());
+    stats.rtt_jitter = std::chrono::microseconds(rtt_jitter_us_.load());
+    stats.packets_sent_per_second = rates_[0].load(std::memory_order_relaxed);
+    stats.packets_received_per_second = rates_[1].load(std::memory_order_relaxed);
+    stats.bytes_sent_per_second = rates_[2].load(std::memory_order_relaxed);
+    stats.bytes_received_per_second = rates_[3].load(std::memory_order_relaxed);
     stats.send_queue = outbox_.unsent();
     stats.receive_queue = budget_->queued.load();
     stats.read_buffer = read_buffer_.load(std::memory_order_relaxed);
+    stats.channels = channels_.snapshot();
     return stats;
 }
 
@@ -388,6 +396,7 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         Packet packet = std::move(result).packet();
         const std::size_t bytes = sizeof(Packet) + packet.channel().capacity() + footprint(packet);
         packets_received_.fetch_add(1, std::memory_order_relaxed);
+        channels_.received(packet.channel(), frame_header_size + frame.size);
         on_packet(std::move(packet), bytes);
         return;
     }
@@ -414,10 +423,7 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         // Only the answer to one of our recent pings is a sample; anything else is ignored.
         const std::uint64_t sent = *stamped;
         if (sent == 0 || std::find(pings_.begin(), pings_.end(), sent) == pings_.end()) return;
-        const std::uint64_t at = stamp(now);
-        const auto sample = static_cast<std::int64_t>(at - sent);
-        const std::int64_t old = rtt_us_.load();
-        rtt_us_.store(old == 0 ? sample : old + (sample - old) / 8);  // smoothed like TCP's SRTT
+        measure_rtt(static_cast<std::int64_t>(stamp(now) - sent));
         return;
     }
     case FrameKind::goodbye: {
@@ -447,6 +453,41 @@ void Connection::ended(sf::Socket::Status status, int error, TimePoint now) {
         return;
     }
     lost(status, error, now);
+}
+
+void Connection::measure_rtt(std::int64_t sample) {
+    // Smoothed like TCP's SRTT and RTTVAR (RFC 6298): 1/8 and 1/4 of each new sample.
+    const std::int64_t old = rtt_us_.load();
+    const std::int64_t min = rtt_min_us_.load();
+    if (old == 0) {
+        rtt_us_.store(sample);
+        rtt_jitter_us_.store(sample / 2);
+    } else {
+        const std::int64_t deviation = sample > old ? sample - old : old - sample;
+        const std::int64_t jitter = rtt_jitter_us_.load();
+        rtt_jitter_us_.store(jitter + (deviation - jitter) / 4);
+        rtt_us_.store(old + (sample - old) / 8);
+    }
+    if (min == 0 || sample < min) rtt_min_us_.store(sample);
+}
+
+void Connection::measure_rates(TimePoint now) {
+    const std::array<std::uint64_t, 4> totals{packets_sent_.load(std::memory_order_relaxed),
+                                              packets_received_.load(std::memory_order_relaxed),
+                                              bytes_sent_.load(std::memory_order_relaxed),
+                                              bytes_received_.load(std::memory_order_relaxed)};
+    if (rates_since_ == TimePoint{}) {
+        rates_since_ = now;
+        rates_base_ = totals;
+        return;
+    }
+    const double seconds = std::chrono::duration<double>(now - rates_since_).count();
+    if (seconds < 1.0) return;
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+        rates_[i].store(static_cast<double>(totals[i] - rates_base_[i]) / seconds, std::memory_order_relaxed);
+    }
+    rates_since_ = now;
+    rates_base_ = totals;
 }
 
 void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {

@@ -23,7 +23,7 @@ Outbox::Push Outbox::admit(std::size_t adding) {
     return Push::queued;
 }
 
-Outbox::Push Outbox::push_packet(const Packet& packet) {
+Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
@@ -41,6 +41,7 @@ Outbox::Push Outbox::push_packet(const Packet& packet) {
     }
     unsent_ += added;
     has_data_.store(true);
+    if (frame) *frame = added;
     return result;
 }
 

@@ -57,10 +57,11 @@ detail::ClientCore& Sprocket::core() const {
 }
 
 bool Sprocket::send(const Packet& packet) {
-    const auto result = core().outbox().push_packet(packet);
+    std::size_t frame = 0;
+    const auto result = core().outbox().push_packet(packet, &frame);
     if (result != detail::Outbox::Push::closed) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    core_->count_sent();
+    core_->count_sent(packet.channel(), frame);
     return true;
 }
 

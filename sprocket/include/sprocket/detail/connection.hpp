@@ -6,6 +6,7 @@
 /// handshakes are in subclasses (sprocket.cpp, servo.cpp). I/O thread only, except `outbox()`
 /// and the atomics.
 
+#include <sprocket/detail/channel_counters.hpp>
 #include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
 #include <sprocket/detail/outbox.hpp>
@@ -61,8 +62,11 @@ public:
     Phase phase() const { return phase_; }
     /// The counters so far. Any thread.
     Stats stats() const;
-    /// A packet was queued by the game (`send`). Any thread.
-    void count_sent() { packets_sent_.fetch_add(1, std::memory_order_relaxed); }
+    /// A packet of `channel` was queued by the game (`send`) as a frame of `bytes`. Any thread.
+    void count_sent(std::string_view channel, std::size_t bytes) {
+        packets_sent_.fetch_add(1, std::memory_order_relaxed);
+        channels_.sent(channel, bytes);
+    }
 
 protected:
     /// Starts a non-blocking connect; a failure closes with `connect_failed` at once.
@@ -131,7 +135,9 @@ private:
     // Closes with queue_overflow if the outbox overflowed; true if it did.
     bool overflowed(TimePoint now);
     bool reading() const;
-    bool sim_full() const;  // the simulated network wants no more bytes read: stop reading
+    bool sim_full() const;
+    void measure_rtt(std::int64_t sample_us);
+    void measure_rates(TimePoint now);  // the simulated network wants no more bytes read: stop reading
 
     ConnectionOptions options_;
     Outbox outbox_;
@@ -156,6 +162,13 @@ private:
     TimePoint last_heard_{};
     TimePoint next_ping_ = no_deadline;
     std::atomic<std::int64_t> rtt_us_{0};
+    std::atomic<std::int64_t> rtt_min_us_{0};
+    std::atomic<std::int64_t> rtt_jitter_us_{0};
+    ChannelCounters channels_;
+    // Rates: the totals at the start of the current window, and the last window's results.
+    TimePoint rates_since_{};
+    std::array<std::uint64_t, 4> rates_base_{};  // packets sent, received; bytes sent, received
+    std::array<std::atomic<double>, 4> rates_{};
     std::atomic<std::uint64_t> packets_sent_{0};
     std::atomic<std::uint64_t> packets_received_{0};
     std::atomic<std::uint64_t> bytes_sent_{0};

@@ -23,10 +23,11 @@ public:
     /// `limit`: bytes queued and unsent; `max_frame`: the largest packet body the peer accepts.
     Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame) {}
 
-    /// Encodes `packet` as a frame at the end of the queue (on the calling thread).
+    /// Encodes `packet` as a frame at the end of the queue (on the calling thread); `frame`,
+    /// if given, gets the frame's size when it was queued.
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
     /// the limit (it could never be queued); nothing is queued then.
-    Push push_packet(const Packet& packet);
+    Push push_packet(const Packet& packet, std::size_t* frame = nullptr);
     /// Appends already-framed bytes (a `sendall` shares one encoding this way).
     Push push_frames(const Bytes& frames);
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
