@@ -99,8 +99,10 @@ bool Servo::send(ClientId client, const Packet& packet) {
     const auto link = core().find(client);
     if (!link) return false;
     std::size_t frame = 0;
-    const auto result = link->outbox().push_packet(packet, &frame);
-    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    std::size_t written = 0;
+    const auto result = link->outbox().push_packet(packet, &frame, &written);
+    link->count_written(written);
+    if (result == detail::Outbox::Push::overflow || link->outbox().needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
     link->count_sent(packet.channel(), frame);
     return true;

@@ -74,8 +74,10 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
 }
 
 void ServerLink::on_packet(Packet packet, std::size_t bytes) {
-    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget());
+    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget(), true);
 }
+
+void ServerLink::on_frames_done() { core_->inbox.announce(); }
 
 void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePoint) {
     if (id_ == 0) {  // never joined: a refusal, unless the server is the one going away

@@ -159,6 +159,7 @@ void Connection::open(TimePoint now) {
 
 void Connection::close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now) {
     if (phase_ == Phase::closing || phase_ == Phase::idle) return;
+    outbox_.forbid_direct();
     const bool had_socket = phase_ != Phase::connecting;
     const bool at_once = farewell == Farewell::drop || !had_socket;
     phase_ = Phase::closing;
@@ -201,12 +202,13 @@ void Connection::drop_stream() {
     }
     writing_.clear();
     written_ = 0;
-    if (took_ || !reconnecting_) outbox_.reset(reconnecting_);
+    if (took_ || outbox_.wrote_direct() || !reconnecting_) outbox_.reset(reconnecting_);
     else if (leftover > 0) outbox_.sent(leftover);  // the old stream's tail, no longer ours to send
     took_ = false;
 }
 
 void Connection::release(TimePoint now) {
+    outbox_.forbid_direct();  // before the descriptor can be closed and reused
     if (socket_) socket_->disconnect();
     socket_.reset();
     phase_ = Phase::idle;
@@ -371,6 +373,7 @@ bool Connection::process(TimePoint now) {
     FrameView frame;
     FrameStatus next;
     while (reading() && (next = decoder_.next(frame)) == FrameStatus::ready) handle(frame, now);
+    on_frames_done();
     if (decoder_.failed()) {
         close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
         return false;
@@ -534,7 +537,13 @@ void Connection::flush(TimePoint now) {
         lost(status, error, now);
         return;
     }
-    // Everything is out. A closing connection now half-closes and waits for the peer's end.
+    // Everything is out. An open connection lets `send` write straight to the socket until the
+    // next bytes have to wait (no simulated network in between).
+    if (phase_ == Phase::open && !sim_out_) {
+        const int fd = static_cast<int>(socket_->getHandle());
+        if (outbox_.direct_descriptor() != fd) outbox_.allow_direct(fd);
+    }
+    // A closing connection now half-closes and waits for the peer's end.
     if (phase_ == Phase::closing && !write_shut_ && !(sim_out_ && !sim_out_->empty())) {
         shutdown_write(static_cast<int>(socket_->getHandle()));
         write_shut_ = true;

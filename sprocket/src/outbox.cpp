@@ -1,5 +1,7 @@
 #include <sprocket/detail/outbox.hpp>
 
+#include <sprocket/detail/socket.hpp>
+
 #include <stdexcept>
 #include <string>
 
@@ -23,13 +25,18 @@ Outbox::Push Outbox::admit(std::size_t adding) {
     return Push::queued;
 }
 
-Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame) {
+namespace {
+// Pushes closer together than this are a burst: the I/O thread sends them in one write.
+constexpr auto burst_gap = std::chrono::microseconds(5);
+}  // namespace
+
+Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::size_t* written) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
     const std::size_t before = pending_.size();
     append_packet_frame(pending_, packet);
-    const std::size_t added = pending_.size() - before;
+    std::size_t added = pending_.size() - before;
     if (added - frame_header_size > max_frame_ || added > limit_) {
         pending_.resize(before);
         check_fits(added, max_frame_, limit_);  // throws
@@ -39,9 +46,26 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame) {
         pending_.resize(before);
         return result;
     }
+    if (frame) *frame = added;
+    const auto now = std::chrono::steady_clock::now();
+    const bool burst = now - last_push_ < burst_gap;
+    last_push_ = now;
+    const int fd = direct_fd_.load();
+    if (fd >= 0 && before == 0 && !burst) {
+        // Nothing ahead of it and the I/O thread idle: one write from here saves waking it.
+        const std::size_t n = send_now(fd, pending_.data(), pending_.size());
+        if (n > 0) wrote_direct_ = true;
+        if (written) *written = n;
+        if (n == pending_.size()) {
+            pending_.clear();
+            return result;
+        }
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        direct_fd_.store(-1);  // the I/O thread sends the rest, or finds the socket's error
+        added -= n;
+    }
     unsent_ += added;
     has_data_.store(true);
-    if (frame) *frame = added;
     return result;
 }
 
@@ -64,6 +88,22 @@ void Outbox::take(Bytes& out) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
     has_data_.store(false);
+    direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
+}
+
+void Outbox::allow_direct(int descriptor) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_.empty()) direct_fd_.store(descriptor);
+}
+
+void Outbox::forbid_direct() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    direct_fd_.store(-1);
+}
+
+bool Outbox::wrote_direct() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return wrote_direct_;
 }
 
 void Outbox::sent(std::size_t n) {
@@ -81,6 +121,8 @@ void Outbox::reset(bool accept) {
     pending_.clear();
     unsent_ = 0;
     accepting_ = accept;
+    direct_fd_.store(-1);
+    wrote_direct_ = false;
     overflowed_.store(false);
     has_data_.store(false);
 }

@@ -58,8 +58,11 @@ detail::ClientCore& Sprocket::core() const {
 
 bool Sprocket::send(const Packet& packet) {
     std::size_t frame = 0;
-    const auto result = core().outbox().push_packet(packet, &frame);
-    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    std::size_t written = 0;
+    detail::Outbox& outbox = core().outbox();
+    const auto result = outbox.push_packet(packet, &frame, &written);
+    core_->count_written(written);
+    if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
     core_->count_sent(packet.channel(), frame);
     return true;

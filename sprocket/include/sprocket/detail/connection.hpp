@@ -62,6 +62,8 @@ public:
     Phase phase() const { return phase_; }
     /// The counters so far. Any thread.
     Stats stats() const;
+    /// `n` bytes went to the socket straight from `send` (Outbox::push_packet). Any thread.
+    void count_written(std::size_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); }
     /// A packet of `channel` was queued by the game (`send`) as a frame of `bytes`. Any thread.
     void count_sent(std::string_view channel, std::size_t bytes) {
         packets_sent_.fetch_add(1, std::memory_order_relaxed);
@@ -98,8 +100,10 @@ protected:
     virtual void on_tcp_connected(TimePoint now) = 0;
     /// A hello, welcome or reject during the handshake.
     virtual void on_handshake(const FrameView& frame, TimePoint now) = 0;
-    /// A packet while open; `bytes` is its frame size.
+    /// A packet while open; `bytes` is its memory footprint.
     virtual void on_packet(Packet packet, std::size_t bytes) = 0;
+    /// The frames read in one go have been handled (announce the packets: one wake-up).
+    virtual void on_frames_done() {}
     /// The connection ended (reported once, when the close begins).
     virtual void on_closed(CloseReason reason, const std::string& detail, TimePoint now) = 0;
     /// The socket is fully closed (phase back to idle).

@@ -7,6 +7,7 @@
 #include <sprocket/packet.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <mutex>
 
@@ -24,10 +25,14 @@ public:
     Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame) {}
 
     /// Encodes `packet` as a frame at the end of the queue (on the calling thread); `frame`,
-    /// if given, gets the frame's size when it was queued.
+    /// if given, gets the frame's size when it was queued. When the I/O thread has allowed it
+    /// (`allow_direct`), nothing is queued ahead and the last push was not a moment ago (a
+    /// burst is better sent in one write by the I/O thread), the frame is written to the
+    /// socket at once on the calling thread: `written` gets how many bytes went, and
+    /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
     /// the limit (it could never be queued); nothing is queued then.
-    Push push_packet(const Packet& packet, std::size_t* frame = nullptr);
+    Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
     /// Appends already-framed bytes (a `sendall` shares one encoding this way).
     Push push_frames(const Bytes& frames);
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
@@ -55,6 +60,18 @@ public:
 
     /// True when `take` would return bytes. Lock-free, for the I/O thread's loop.
     bool has_data() const { return has_data_.load(); }
+    /// True when the I/O thread must be woken for what was pushed (anything queued).
+    bool needs_io() const { return has_data_.load(); }
+    /// I/O thread: the connection is open and nothing is in flight, so pushes may write to
+    /// `descriptor` directly until the next `take`, `forbid_direct` or `reset`.
+    void allow_direct(int descriptor);
+    /// The descriptor direct writes may use now (-1: none). Lock-free, for the I/O thread.
+    int direct_descriptor() const { return direct_fd_.load(); }
+    /// I/O thread: no more direct writes (the socket is closing or about to be replaced).
+    void forbid_direct();
+    /// True when a direct write put bytes of this stream on the socket since the last `reset`:
+    /// what is queued may then continue a frame, and cannot move to another socket.
+    bool wrote_direct() const;
     /// True once a push went over the limit.
     bool overflowed() const { return overflowed_.load(); }
     /// Bytes queued and not yet sent, in flight included.
@@ -82,6 +99,9 @@ private:
     bool accepting_ = true;
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
+    std::atomic<int> direct_fd_{-1};  // written under mutex_
+    bool wrote_direct_ = false;
+    std::chrono::steady_clock::time_point last_push_{};
 };
 
 }  // namespace sprocket::detail
