@@ -121,7 +121,7 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     bool wake = false;
     for (const auto& [id, link] : links) {
         if (id == except) continue;
-        const auto result = link->outbox().push_frames(frame);
+        const auto result = link->outbox().push_frames(frame, packet.channel());
         if (result == detail::Outbox::Push::queued) {
             link->count_sent(packet.channel(), frame.size());
             ++queued;

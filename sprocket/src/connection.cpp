@@ -179,7 +179,7 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
         // The old socket gets what was queued up to the goodbye; what the game sends from now
         // on stays in the outbox for the next connection.
         Bytes rest;
-        outbox_.take(rest);
+        outbox_.take(rest, true);
         if (sim_out_) sim_out_->push(now, rest.data(), rest.size());
         else writing_.insert(writing_.end(), rest.begin(), rest.end());
         took_ = false;
@@ -215,6 +215,7 @@ void Connection::release(TimePoint now) {
     deadline_ = no_deadline;
     drop_stream();
     decoder_ = FrameDecoder(decoder_.max_frame_size());  // a partial frame's memory goes now
+    assembly_ = Bytes();
     read_buffer_.store(0, std::memory_order_relaxed);
     sim_out_.reset();
     sim_in_.reset();
@@ -336,7 +337,7 @@ Stats Connection::stats() const {
 
 void Connection::read(TimePoint now) {
     read_some(now);
-    read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
+    read_buffer_.store(decoder_.capacity() + assembly_.capacity(), std::memory_order_relaxed);
 }
 
 void Connection::read_some(TimePoint now) {
@@ -429,6 +430,9 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         measure_rtt(static_cast<std::int64_t>(stamp(now) - sent));
         return;
     }
+    case FrameKind::fragment:
+        assemble(frame, now);
+        return;
     case FrameKind::goodbye: {
         const auto goodbye = parse_goodbye(frame);
         if (!goodbye) {
@@ -491,6 +495,30 @@ void Connection::measure_rates(TimePoint now) {
     }
     rates_since_ = now;
     rates_base_ = totals;
+}
+
+void Connection::assemble(const FrameView& fragment, TimePoint now) {
+    if (phase_ != Phase::open) {
+        close(CloseReason::protocol_error, "fragment before the handshake", Farewell::goodbye, now);
+        return;
+    }
+    assembly_.insert(assembly_.end(), fragment.body, fragment.body + fragment.size);
+    if (assembly_.size() < frame_header_size) return;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < 4; ++i) size |= std::size_t{assembly_[i]} << (8 * i);
+    const std::uint8_t kind = assembly_[4];
+    const char* bad = nullptr;
+    if (kind == static_cast<std::uint8_t>(FrameKind::fragment)) bad = "a fragment inside a fragment";
+    else if (size > decoder_.max_frame_size()) bad = "fragments of a frame over max_frame_size";
+    else if (assembly_.size() > frame_header_size + size) bad = "fragments longer than their frame";
+    if (bad) {
+        close(CloseReason::protocol_error, bad, Farewell::goodbye, now);
+        return;
+    }
+    if (assembly_.size() < frame_header_size + size) return;
+    const Bytes whole = std::move(assembly_);
+    assembly_ = Bytes();
+    handle(FrameView{kind, whole.data() + frame_header_size, size}, now);
 }
 
 void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {

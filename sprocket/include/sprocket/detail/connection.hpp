@@ -125,6 +125,8 @@ private:
     // Handles the complete frames in the decoder; false once the connection stopped reading.
     bool process(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
+    // A piece of a big frame: collected until the frame is whole, then handled.
+    void assemble(const FrameView& fragment, TimePoint now);
     void flush(TimePoint now);
     // The socket ended or failed (a receive or send returned neither Done nor NotReady).
     void lost(sf::Socket::Status status, int error, TimePoint now);
@@ -148,6 +150,7 @@ private:
     std::shared_ptr<ReceiveBudget> budget_ = std::make_shared<ReceiveBudget>();
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
+    Bytes assembly_;  // a big frame's fragments so far (header included)
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent
     Phase phase_ = Phase::idle;
