@@ -38,8 +38,7 @@ TEST_CASE("stats count packets and bytes both ways, on the client and per client
     CHECK(on_client.bytes_received >= 2 * body);
 
     // Heartbeats every 50 ms: the RTT shows up in the snapshot.
-    std::vector<sprocket::Event> seen;
-    CHECK(pump_until(client, seen, [&](const auto&) { return client.stats().rtt.count() > 0; }));
+    CHECK(until(client, [&] { return client.stats().rtt.count() > 0; }));
     CHECK(client.stats().rtt == client.rtt());
 }
 
@@ -52,22 +51,6 @@ TEST_CASE("a refused send is not counted") {
     CHECK(client.stats().packets_sent == 0);
     CHECK_FALSE(server.send(12345, Packet{{"nobody", 1}}));
 }
-
-namespace {
-
-// Waits (in the endpoint's own get(timeout), 20 ms at a time) until `done()` holds; packets that
-// arrive meanwhile are dropped. For conditions no event announces, like a rate's next window.
-template <class Endpoint, class Done>
-bool until(Endpoint& endpoint, Done&& done) {
-    const auto deadline = Clock::now() + patience;
-    while (!done()) {
-        if (Clock::now() >= deadline) return false;
-        endpoint.get(std::chrono::milliseconds(20));
-    }
-    return true;
-}
-
-}  // namespace
 
 TEST_CASE("stats give the lowest round trip and its jitter next to the smoothed one") {
     sprocket::Servo server(0, quick_server());
