@@ -41,7 +41,8 @@ std::uint8_t Brain::decide(const View& view, TimePoint now) {
     return keys;
 }
 
-Bot::Bot(const std::string& host, std::uint16_t port, std::string name, std::uint32_t seed)
-    : client_(host, port, std::move(name)), brain_(seed) {}
+Bot::Bot(const std::string& host, std::uint16_t port, std::string name, std::uint32_t seed,
+         const sprocket::Simulation& sim)
+    : client_(host, port, std::move(name), sim), brain_(seed) {}
 
 }  // namespace arena

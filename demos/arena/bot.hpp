@@ -22,7 +22,8 @@ private:
 /// A bot: a `Client` driven by a `Brain`.
 class Bot {
 public:
-    Bot(const std::string& host, std::uint16_t port, std::string name, std::uint32_t seed);
+    Bot(const std::string& host, std::uint16_t port, std::string name, std::uint32_t seed,
+        const sprocket::Simulation& sim = {});
     void update(TimePoint now) { client_.update(now, brain_.decide(client_.view(now), now)); }
     const Client& client() const { return client_; }
 

@@ -7,8 +7,9 @@ namespace arena {
 
 namespace {
 
-sprocket::SprocketOptions link_options() {
+sprocket::SprocketOptions link_options(const sprocket::Simulation& sim) {
     sprocket::SprocketOptions options;
+    options.simulate = sim;
     options.application = "sprocket-arena";
     options.heartbeat_interval = std::chrono::milliseconds(250);  // an RTT sample 4 times a second
     options.timeout = std::chrono::milliseconds(4000);
@@ -32,8 +33,8 @@ const View::ShipView* View::me() const {
     return nullptr;
 }
 
-Client::Client(const std::string& host, std::uint16_t port, std::string name)
-    : name_(std::move(name)), address_(host + ":" + std::to_string(port)), link_(host, port, link_options()) {
+Client::Client(const std::string& host, std::uint16_t port, std::string name, const sprocket::Simulation& sim)
+    : name_(std::move(name)), address_(host + ":" + std::to_string(port)), link_(host, port, link_options(sim)) {
     link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // goes out right after the handshake
 }
 

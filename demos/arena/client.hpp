@@ -41,7 +41,8 @@ struct FeedLine {
 class Client {
 public:
     /// Starts connecting (reconnecting on its own if the connection is lost).
-    Client(const std::string& host, std::uint16_t port, std::string name);
+    /// `sim`: a simulated network for this client's connection (`--sim`); none by default.
+    Client(const std::string& host, std::uint16_t port, std::string name, const sprocket::Simulation& sim = {});
 
     /// Drains the network; sends one input per tick due with `keys` (Input::Key bits).
     void update(TimePoint now, std::uint8_t keys);

@@ -45,6 +45,10 @@ options:
   --screenshot FILE  save what the window shows to FILE (PNG) just before quitting
   --headless         no window even if there is a display: server, bots and a text scoreboard
   --overlay          start with the network overlay shown (F3 or Tab toggles it)
+  --sim SETTINGS     feel a bad network, e.g. --sim "latency=150ms jitter=20ms" (also bandwidth=64KB,
+                     stall=500ms/10s): on your window's connection (play, join), on every client's
+                     (host) or on each bot's (bots, and play without a window). SPROCKET_SIM=... does it for every connection
+                     of the process instead, the server's and bots' too
   --help             this text
 
 In the game: WASD or arrow keys move, Enter chats, F3 or Tab shows the network overlay, Esc quits.
@@ -65,6 +69,7 @@ struct Args {
     std::string screenshot;
     bool headless = false;
     bool overlay = false;
+    sprocket::Simulation sim;
 };
 
 [[noreturn]] void bad_usage(const std::string& why) {
@@ -121,6 +126,13 @@ Args parse(int argc, char** argv) {
             args.headless = true;
         } else if (a == "--overlay") {
             args.overlay = true;
+        } else if (a == "--sim") {
+            const std::string text = value();
+            try {
+                args.sim = sprocket::Simulation::parse(text);
+            } catch (const std::invalid_argument& e) {
+                bad_usage(std::string("--sim: ") + e.what());
+            }
         } else if (!a.empty() && a[0] == '-') {
             bad_usage("unknown option " + a);
         } else {
@@ -153,12 +165,13 @@ std::optional<TimePoint> end_time(const Args& args, std::optional<double> fallba
 
 bool time_is_up(const std::optional<TimePoint>& end, TimePoint now) { return interrupted.load() || (end && now >= *end); }
 
-std::vector<std::unique_ptr<Bot>> make_bots(int n, const std::string& host, std::uint16_t port) {
+std::vector<std::unique_ptr<Bot>> make_bots(int n, const std::string& host, std::uint16_t port,
+                                            const sprocket::Simulation& sim = {}) {
     static const char* const names[] = {"Zippy", "Nova", "Orbit", "Comet", "Pixel", "Rusty", "Blip", "Quasar"};
     std::vector<std::unique_ptr<Bot>> bots;
     for (int i = 0; i < n; ++i) {
         std::string name = std::string(names[i % 8]) + (i >= 8 ? " " + std::to_string(i / 8 + 1) : "") + " bot";
-        bots.push_back(std::make_unique<Bot>(host, port, name, static_cast<std::uint32_t>(1000 + i)));
+        bots.push_back(std::make_unique<Bot>(host, port, name, static_cast<std::uint32_t>(1000 + i), sim));
     }
     return bots;
 }
@@ -229,7 +242,7 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
         std::cerr << "sprocket-arena: " << error << '\n';
         return 1;
     }
-    Client client(host, port, args.name);
+    Client client(host, port, args.name, args.sim);
     sf::ContextSettings settings;
     settings.antialiasingLevel = 4;
     sf::RenderWindow window(sf::VideoMode(1280, 800), "sprocket arena", sf::Style::Default, settings);
@@ -241,6 +254,7 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
     Hud hud;
     hud.overlay = args.overlay;
     hud.server = host + ":" + std::to_string(port);
+    hud.sim = args.sim.active() ? args.sim.to_string() : sprocket::simulation_from_environment().to_string();
     const auto end = end_time(args);
     bool screenshot_taken = false;
     while (window.isOpen()) {
@@ -322,7 +336,7 @@ int main(int argc, char** argv) {
     try {
         if (args.mode == "bots") {
             const std::uint16_t port = args.port.value_or(default_port);
-            auto bots = make_bots(*args.bots, args.host, port);
+            auto bots = make_bots(*args.bots, args.host, port, args.sim);
             std::cout << args.bots.value() << " bots playing on " << args.host << ':' << port << " (Ctrl-C stops them)\n";
             const auto end = end_time(args);
             const auto frame = std::chrono::milliseconds(10);  // bots think ~100 times a second
@@ -347,11 +361,15 @@ int main(int argc, char** argv) {
         // play / host: a server in this process.
         const bool hosting = args.mode == "host";
         const std::string listen = args.listen.value_or(hosting ? "0.0.0.0" : "127.0.0.1");
-        Server server(args.port.value_or(hosting ? default_port : 0), listen);
+        Server server(args.port.value_or(hosting ? default_port : 0), listen, 32,
+                      hosting ? args.sim : sprocket::Simulation{});
         std::cout << "arena server listening on " << listen << ':' << server.port() << '\n';
         if (hosting) std::cout << "others join with: sprocket-arena join <this machine's address>:" << server.port() << '\n';
         std::cout << std::flush;  // a script reading our output learns the port now
-        auto bots = make_bots(args.bots.value_or(hosting ? 0 : 3), "127.0.0.1", server.port());
+        // play without a window: the bots feel --sim instead of your window.
+        const bool windowless = !hosting && (args.headless || !has_display());
+        auto bots = make_bots(args.bots.value_or(hosting ? 0 : 3), "127.0.0.1", server.port(),
+                              windowless ? args.sim : sprocket::Simulation{});
 
         if (hosting || args.headless) return run_headless(server, bots, end_time(args));
         if (!has_display()) {
@@ -365,5 +383,8 @@ int main(int argc, char** argv) {
     } catch (const std::runtime_error& e) {
         std::cerr << "sprocket-arena: " << e.what() << '\n';
         return 1;
+    } catch (const std::invalid_argument& e) {  // a bad SPROCKET_SIM
+        std::cerr << "sprocket-arena: " << e.what() << '\n';
+        return 2;
     }
 }

@@ -1,6 +1,7 @@
 #include "render.hpp"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -93,23 +94,31 @@ std::optional<std::string> find_assets(const char* argv0) {
 }
 
 void NetMonitor::sample(TimePoint now, const sprocket::Stats& stats) {
-    rtt_ms_ = static_cast<double>(stats.rtt.count()) / 1000.0;
+    stats_ = stats;
     if (last_rate_ == TimePoint{}) {
         last_rate_ = last_sample_ = now;
-        last_ = stats;
+        last_channels_ = stats.channels;
         return;
     }
+    // The totals rates come with the snapshot; per channel, from two snapshots half a second apart.
     const double dt = std::chrono::duration<double>(now - last_rate_).count();
-    if (dt >= 0.5) {  // rates over half a second: steady enough to read
-        packets_in_ = static_cast<double>(stats.packets_received - last_.packets_received) / dt;
-        packets_out_ = static_cast<double>(stats.packets_sent - last_.packets_sent) / dt;
-        bytes_in_ = static_cast<double>(stats.bytes_received - last_.bytes_received) / dt;
-        bytes_out_ = static_cast<double>(stats.bytes_sent - last_.bytes_sent) / dt;
-        last_ = stats;
+    if (dt >= 0.5) {
+        channels_.clear();
+        for (const auto& c : stats.channels) {
+            ChannelRate rate{c.channel.empty() ? "(default)" : c.channel, 0, 0};
+            const auto before = std::find_if(last_channels_.begin(), last_channels_.end(),
+                                             [&](const auto& b) { return b.channel == c.channel; });
+            const std::uint64_t in0 = before == last_channels_.end() ? 0 : before->packets_received;
+            const std::uint64_t out0 = before == last_channels_.end() ? 0 : before->packets_sent;
+            rate.in = static_cast<double>(c.packets_received - in0) / dt;
+            rate.out = static_cast<double>(c.packets_sent - out0) / dt;
+            channels_.push_back(rate);
+        }
+        last_channels_ = stats.channels;
         last_rate_ = now;
     }
     while (now - last_sample_ >= sample_every) {
-        history_.push_back(rtt_ms_);
+        history_.push_back(rtt_ms());
         if (history_.size() > history_size) history_.pop_front();
         last_sample_ += sample_every;
     }
@@ -141,7 +150,7 @@ void Renderer::draw(sf::RenderTarget& target, const Client& client, const View& 
     target.setView(sf::View({0, 0, size.x, size.y}));
     draw_scores(target, client, view);
     draw_feed(target, client, hud, now);
-    if (hud.overlay) draw_overlay(target, client, net);
+    if (hud.overlay) draw_overlay(target, net, hud);
     draw_banner(target, client, hud);
 }
 
@@ -302,18 +311,28 @@ void Renderer::draw_feed(sf::RenderTarget& target, const Client& client, const H
     }
 }
 
-void Renderer::draw_overlay(sf::RenderTarget& target, const Client& client, const NetMonitor& net) {
-    const float x = 24, y = 24, width = 300, graph_h = 90;
-    panel_box(target, {x, y, width, 150 + graph_h});
-    const auto stats = client.connection().stats();
-    char rtt[64];
-    std::snprintf(rtt, sizeof rtt, "%.1f ms", net.rtt_ms());
-    const std::string lines[][2] = {
-        {"round trip", rtt},
-        {"packets in / out", format_rate(net.packets_in(), "") + "  /  " + format_rate(net.packets_out(), "")},
-        {"bytes in / out", format_rate(net.bytes_in(), "B") + "  /  " + format_rate(net.bytes_out(), "B")},
-        {"send queue", std::to_string(stats.send_queue) + " B"},
+void Renderer::draw_overlay(sf::RenderTarget& target, const NetMonitor& net, const Hud& hud) {
+    const auto& stats = net.stats();
+    auto ms = [](std::chrono::microseconds us) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(us.count()) / 1000.0);
+        return std::string(buf);
     };
+    std::vector<std::array<std::string, 2>> lines = {
+        {"round trip", ms(stats.rtt) + " ms"},
+        {"  lowest / jitter", ms(stats.rtt_min) + " / " + ms(stats.rtt_jitter) + " ms"},
+        {"packets in / out", format_rate(stats.packets_received_per_second, "") + "  /  " +
+                                 format_rate(stats.packets_sent_per_second, "")},
+        {"bytes in / out", format_rate(stats.bytes_received_per_second, "B") + "  /  " +
+                               format_rate(stats.bytes_sent_per_second, "B")},
+        {"queued out / in", std::to_string(stats.send_queue) + " / " + std::to_string(stats.receive_queue) + " B"},
+    };
+    for (const auto& c : net.channels()) {
+        lines.push_back({"  " + c.channel, format_rate(c.in, "") + "  /  " + format_rate(c.out, "")});
+    }
+    if (!hud.sim.empty()) lines.push_back({"simulated", hud.sim});
+    const float x = 24, y = 24, width = 330, graph_h = 90;
+    panel_box(target, {x, y, width, 62 + 22 * static_cast<float>(lines.size()) + graph_h});
     sf::Text title = text("NETWORK", 14, dim, true);
     title.setPosition(x + 14, y + 10);
     target.draw(title);

@@ -27,12 +27,17 @@ std::optional<std::string> find_assets(const char* argv0);
 /// Rates and an RTT history, sampled from `Stats` snapshots (the overlay's data).
 class NetMonitor {
 public:
+    /// Packets per second of one channel, each way.
+    struct ChannelRate {
+        std::string channel;
+        double in = 0, out = 0;
+    };
     void sample(TimePoint now, const sprocket::Stats& stats);
-    double rtt_ms() const { return rtt_ms_; }
-    double packets_in() const { return packets_in_; }
-    double packets_out() const { return packets_out_; }
-    double bytes_in() const { return bytes_in_; }
-    double bytes_out() const { return bytes_out_; }
+    /// The newest snapshot: RTTs, rates over the last second, queues.
+    const sprocket::Stats& stats() const { return stats_; }
+    double rtt_ms() const { return static_cast<double>(stats_.rtt.count()) / 1000.0; }
+    /// Per channel, over the last half second or more.
+    const std::vector<ChannelRate>& channels() const { return channels_; }
     /// RTT samples in ms, oldest first, one per `sample_every`, over the last `history` seconds.
     const std::deque<double>& history() const { return history_; }
     static constexpr auto sample_every = std::chrono::milliseconds(100);
@@ -41,8 +46,9 @@ public:
 private:
     TimePoint last_rate_{};
     TimePoint last_sample_{};
-    sprocket::Stats last_{};
-    double rtt_ms_ = 0, packets_in_ = 0, packets_out_ = 0, bytes_in_ = 0, bytes_out_ = 0;
+    sprocket::Stats stats_{};
+    std::vector<sprocket::ChannelStats> last_channels_;
+    std::vector<ChannelRate> channels_;
     std::deque<double> history_;
 };
 
@@ -52,6 +58,7 @@ struct Hud {
     bool typing = false;
     std::string chat_line;
     std::string server;  // "127.0.0.1:4242"
+    std::string sim;     // the simulated network, as --sim takes it ("" = none)
 };
 
 class Renderer {
@@ -65,7 +72,7 @@ private:
     void draw_world(sf::RenderTarget& target, const View& view, float t);
     void draw_scores(sf::RenderTarget& target, const Client& client, const View& view);
     void draw_feed(sf::RenderTarget& target, const Client& client, const Hud& hud, TimePoint now);
-    void draw_overlay(sf::RenderTarget& target, const Client& client, const NetMonitor& net);
+    void draw_overlay(sf::RenderTarget& target, const NetMonitor& net, const Hud& hud);
     void draw_banner(sf::RenderTarget& target, const Client& client, const Hud& hud);
     void track_pickups(const View& view, float t);
     sf::Text text(const std::string& s, unsigned size, sf::Color colour, bool bold = false) const;

@@ -6,8 +6,9 @@ namespace arena {
 
 namespace {
 
-sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players) {
+sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players, const sprocket::Simulation& sim) {
     sprocket::ServoOptions options;
+    options.simulate = sim;
     options.host = host;
     options.application = "sprocket-arena";
     options.max_clients = max_players;
@@ -20,8 +21,8 @@ constexpr auto tick_length = std::chrono::duration_cast<Clock::duration>(std::ch
 
 }  // namespace
 
-Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players)
-    : servo_(port, servo_options(host, max_players)) {}
+Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players, const sprocket::Simulation& sim)
+    : servo_(port, servo_options(host, max_players, sim)) {}
 
 TimePoint Server::update(TimePoint now) {
     for (const sprocket::Event& event : servo_.poll()) handle(event, now);

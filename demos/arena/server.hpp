@@ -19,7 +19,9 @@ using TimePoint = Clock::time_point;
 class Server {
 public:
     /// Listens on `host:port` (port 0: any free port). Throws std::runtime_error if it cannot.
-    explicit Server(std::uint16_t port, const std::string& host = "127.0.0.1", std::size_t max_players = 32);
+    /// `sim`: a simulated network on every client's connection (`host --sim`); none by default.
+    explicit Server(std::uint16_t port, const std::string& host = "127.0.0.1", std::size_t max_players = 32,
+                    const sprocket::Simulation& sim = {});
 
     std::uint16_t port() const { return servo_.port(); }
     /// Handles what arrived and runs every tick due by `now`. Returns when the next tick is due.

@@ -29,7 +29,7 @@ std::vector<Message> messages_of(std::vector<Event> events) {
 }  // namespace
 
 Servo::Servo(std::uint16_t port, ServoOptions options)
-    : reactor_((detail::Connection::validate(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
+    : reactor_((detail::Connection::prepare(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
     core_->listen(core_->options.host, port);
 }
 
@@ -98,10 +98,13 @@ void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
 bool Servo::send(ClientId client, const Packet& packet) {
     const auto link = core().find(client);
     if (!link) return false;
-    const auto result = link->outbox().push_packet(packet);
-    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    std::size_t frame = 0;
+    std::size_t written = 0;
+    const auto result = link->outbox().push_packet(packet, &frame, &written);
+    link->count_written(written);
+    if (result == detail::Outbox::Push::overflow || link->outbox().needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    link->count_sent();
+    link->count_sent(packet.channel(), frame);
     return true;
 }
 
@@ -118,9 +121,9 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     bool wake = false;
     for (const auto& [id, link] : links) {
         if (id == except) continue;
-        const auto result = link->outbox().push_frames(frame);
+        const auto result = link->outbox().push_frames(frame, packet.channel());
         if (result == detail::Outbox::Push::queued) {
-            link->count_sent();
+            link->count_sent(packet.channel(), frame.size());
             ++queued;
         }
         wake |= result != detail::Outbox::Push::closed;

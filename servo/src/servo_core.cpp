@@ -74,8 +74,10 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
 }
 
 void ServerLink::on_packet(Packet packet, std::size_t bytes) {
-    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget());
+    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget(), true);
 }
+
+void ServerLink::on_frames_done() { core_->inbox.announce(); }
 
 void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePoint) {
     if (id_ == 0) {  // never joined: a refusal, unless the server is the one going away
@@ -183,7 +185,14 @@ void ServoCore::left(ClientId client) {
     clients_.erase(client);
 }
 
-void ServoCore::released(ServerLink* link) { pending_.erase(link); }
+void ServoCore::released(ServerLink* link) {
+    pending_.erase(link);
+    const Stats s = link->stats();
+    gone_.packets_sent += s.packets_sent;
+    gone_.packets_received += s.packets_received;
+    gone_.bytes_sent += s.bytes_sent;
+    gone_.bytes_received += s.bytes_received;
+}
 
 void ServoCore::refuse(Refusal refusal) {
     constexpr std::size_t kept = 256;
@@ -203,9 +212,18 @@ std::vector<Refusal> ServoCore::take_refusals() {
 ServoStats ServoCore::stats() {
     ServoStats out;
     reactor.run_and_wait([&] {
+        out = gone_;
         const auto count = [&](const Connection& link) {
             const Stats s = link.stats();
             out.buffered += s.send_queue + s.read_buffer;  // received packets: counted by the inbox
+            out.packets_sent += s.packets_sent;
+            out.packets_received += s.packets_received;
+            out.bytes_sent += s.bytes_sent;
+            out.bytes_received += s.bytes_received;
+            out.packets_sent_per_second += s.packets_sent_per_second;
+            out.packets_received_per_second += s.packets_received_per_second;
+            out.bytes_sent_per_second += s.bytes_sent_per_second;
+            out.bytes_received_per_second += s.bytes_received_per_second;
         };
         for (const ServerLink* link : pending_) count(*link);
         std::lock_guard<std::mutex> lock(mutex_);

@@ -36,6 +36,7 @@ protected:
     void on_tcp_connected(TimePoint) override {}
     void on_handshake(const FrameView& frame, TimePoint now) override;
     void on_packet(Packet packet, std::size_t bytes) override;
+    void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
     void on_released(TimePoint now) override;
 
@@ -111,6 +112,7 @@ private:
     std::deque<Refusal> refusals_;                             // guarded by mutex_; the newest
     std::uint64_t refused_total_ = 0;                          // guarded by mutex_
     std::uint64_t joined_total_ = 0;                           // guarded by mutex_
+    ServoStats gone_;  // traffic of the connections fully closed (I/O thread)
     std::set<ServerLink*> pending_;  // I/O thread: accepted, not welcomed yet
     bool shut_down_ = false;         // I/O thread
 };

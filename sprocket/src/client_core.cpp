@@ -116,8 +116,10 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
 }
 
 void ClientCore::on_packet(Packet packet, std::size_t bytes) {
-    inbox.push(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes, budget());
+    inbox.push(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes, budget(), true);
 }
+
+void ClientCore::on_frames_done() { inbox.announce(); }
 
 bool ClientCore::reconnects_after(CloseReason reason) const {
     if (!options_.reconnect || shut_down_) return false;

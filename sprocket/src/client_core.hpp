@@ -34,6 +34,7 @@ protected:
     void on_tcp_connected(TimePoint now) override;
     void on_handshake(const FrameView& frame, TimePoint now) override;
     void on_packet(Packet packet, std::size_t bytes) override;
+    void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
     bool reconnects_after(CloseReason reason) const override;
     bool trusts_goodbye(CloseReason reason) const override {

@@ -4,6 +4,7 @@
 #include <sprocket/detail/control.hpp>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 namespace sprocket::detail {
@@ -47,7 +48,8 @@ std::size_t footprint(const Value& value) {
 
 }  // namespace
 
-void Connection::validate(const ConnectionOptions& options) {
+void Connection::prepare(ConnectionOptions& options) {
+    if (!options.simulate.active()) options.simulate = simulation_from_environment();
     auto fail = [](const std::string& what) { throw std::invalid_argument("sprocket: " + what); };
     if (options.application.size() > max_short_string) fail("the application name is longer than 255 bytes");
     if (options.password.size() > max_short_string) fail("the password is longer than 255 bytes");
@@ -64,7 +66,14 @@ Connection::Connection(const ConnectionOptions& options)
       decoder_(std::min(options.max_frame_size, max_frame_size_limit)) {}
 
 int Connection::descriptor() const {
-    return socket_ && phase_ != Phase::idle ? static_cast<int>(socket_->getHandle()) : -1;
+    // After the peer's end, poll(2) would report the hangup at once, again and again: the
+    // simulation's timer delivers what is left instead.
+    return socket_ && phase_ != Phase::idle && !peer_ended_ ? static_cast<int>(socket_->getHandle()) : -1;
+}
+
+bool Connection::sim_full() const {
+    // The simulated link holds as much as it may, or the peer's end is already read.
+    return peer_ended_ || (sim_in_ && sim_in_->bytes() >= options_.max_receive_queue);
 }
 
 bool Connection::reading() const {
@@ -74,7 +83,7 @@ bool Connection::reading() const {
 short Connection::interest() const {
     short want = 0;
     if (phase_ == Phase::connecting) return writable;
-    if (reading() || (phase_ == Phase::closing && write_shut_)) want |= readable;
+    if ((reading() && !sim_full()) || (phase_ == Phase::closing && write_shut_)) want |= readable;
     if (written_ < writing_.size()) want |= writable;
     return want;
 }
@@ -87,6 +96,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
     write_shut_ = false;
     deadline_ = now + options_.handshake_timeout;
     phase_ = Phase::connecting;
+    start_simulation(now);
     // A plain non-blocking connect(2), never SFML's connect with a timeout (select(): it aborts
     // the process on a descriptor above 1023).
     int error = 0;
@@ -108,6 +118,36 @@ void Connection::adopt(std::unique_ptr<TcpStream> socket, TimePoint now) {
     phase_ = Phase::handshake;
     deadline_ = now + options_.handshake_timeout;
     last_heard_ = now;
+    start_simulation(now);
+}
+
+void Connection::start_simulation(TimePoint now) {
+    peer_ended_ = false;
+    if (!options_.simulate.active()) return;
+    std::uint32_t seed = options_.simulate.seed;
+    if (seed == 0) seed = std::random_device{}();
+    sim_out_.emplace(options_.simulate, now, seed);
+    sim_in_.emplace(options_.simulate, now, seed ^ 0x9e3779b9u);
+}
+
+TimePoint Connection::simulation_due() const {
+    if (!sim_out_ || phase_ == Phase::idle) return no_deadline;
+    return std::min(sim_out_->next_due(), sim_in_->next_due());
+}
+
+void Connection::deliver(TimePoint now) {
+    if (!sim_in_ || phase_ == Phase::idle) return;
+    Bytes due;
+    if (sim_in_->take_due(now, due) > 0 && phase_ != Phase::closing) {
+        decoder_.feed(due.data(), due.size());
+        last_heard_ = now;
+        process(now);
+        read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
+    }
+    if (peer_ended_ && sim_in_ && sim_in_->empty()) {
+        peer_ended_ = false;
+        lost(end_status_, end_error_, now);
+    }
 }
 
 void Connection::open(TimePoint now) {
@@ -119,6 +159,7 @@ void Connection::open(TimePoint now) {
 
 void Connection::close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now) {
     if (phase_ == Phase::closing || phase_ == Phase::idle) return;
+    outbox_.forbid_direct();
     const bool had_socket = phase_ != Phase::connecting;
     const bool at_once = farewell == Farewell::drop || !had_socket;
     phase_ = Phase::closing;
@@ -138,8 +179,9 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
         // The old socket gets what was queued up to the goodbye; what the game sends from now
         // on stays in the outbox for the next connection.
         Bytes rest;
-        outbox_.take(rest);
-        writing_.insert(writing_.end(), rest.begin(), rest.end());
+        outbox_.take(rest, true);
+        if (sim_out_) sim_out_->push(now, rest.data(), rest.size());
+        else writing_.insert(writing_.end(), rest.begin(), rest.end());
         took_ = false;
     }
     on_closed(reason, detail, now);
@@ -153,30 +195,48 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
 
 void Connection::drop_stream() {
     // A stream cut mid-way cannot be resumed on another socket; untouched frames can be.
-    const std::size_t leftover = writing_.size() - written_;
+    std::size_t leftover = writing_.size() - written_;
+    if (sim_out_) {
+        leftover += sim_out_->bytes();
+        sim_out_->clear();
+    }
     writing_.clear();
     written_ = 0;
-    if (took_ || !reconnecting_) outbox_.reset(reconnecting_);
+    if (took_ || outbox_.wrote_direct() || !reconnecting_) outbox_.reset(reconnecting_);
     else if (leftover > 0) outbox_.sent(leftover);  // the old stream's tail, no longer ours to send
     took_ = false;
 }
 
 void Connection::release(TimePoint now) {
+    outbox_.forbid_direct();  // before the descriptor can be closed and reused
     if (socket_) socket_->disconnect();
     socket_.reset();
     phase_ = Phase::idle;
     deadline_ = no_deadline;
     drop_stream();
     decoder_ = FrameDecoder(decoder_.max_frame_size());  // a partial frame's memory goes now
+    assembly_ = Bytes();
     read_buffer_.store(0, std::memory_order_relaxed);
+    sim_out_.reset();
+    sim_in_.reset();
+    peer_ended_ = false;
     on_released(now);
 }
 
 TimePoint Connection::service(TimePoint now) {
     if (budget_->paused.load() && budget_->queued.load() <= options_.max_receive_queue) {
         budget_->paused.store(false);  // the game took its packets: read again
+        if (decoder_.buffered() > 0 && (phase_ == Phase::handshake || phase_ == Phase::open)) {
+            process(now);  // frames read before the pause
+            read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
+        }
     }
     if (phase_ != Phase::idle && phase_ != Phase::closing && overflowed(now)) return no_deadline;
+    deliver(now);
+    return std::min(serve(now), simulation_due());
+}
+
+TimePoint Connection::serve(TimePoint now) {
     switch (phase_) {
     case Phase::idle:
         return no_deadline;
@@ -195,6 +255,7 @@ TimePoint Connection::service(TimePoint now) {
         if (phase_ == Phase::handshake) flush(now);
         return deadline_;
     case Phase::open:
+        measure_rates(now);
         if (budget_->paused.load()) last_heard_ = now;  // the silence is ours: we stopped reading
         // Bytes waiting in the socket were heard, just not read yet (the I/O thread was busy).
         if (now - last_heard_ >= options_.timeout && pending_input(static_cast<int>(socket_->getHandle())) > 0)
@@ -247,10 +308,10 @@ void Connection::ready(short readiness, TimePoint now) {
     if (phase_ == Phase::idle) return;
     if (interest() & readable) {
         if (readiness & (readable | hangup | failed)) read(now);
-    } else if (readiness & (hangup | failed)) {
+    } else if ((readiness & (hangup | failed)) && !peer_ended_) {
         // Not reading (paused), yet the socket failed: poll(2) would report it forever.
         const int error = take_socket_error(static_cast<int>(socket_->getHandle()));
-        lost(error != 0 ? sf::Socket::Error : sf::Socket::Disconnected, error, now);
+        ended(error != 0 ? sf::Socket::Error : sf::Socket::Disconnected, error, now);
     }
 }
 
@@ -261,48 +322,66 @@ Stats Connection::stats() const {
     stats.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
     stats.bytes_received = bytes_received_.load(std::memory_order_relaxed);
     stats.rtt = rtt();
+    stats.rtt_min = std::chrono::microseconds(rtt_min_us_.load());
+    stats.rtt_jitter = std::chrono::microseconds(rtt_jitter_us_.load());
+    stats.packets_sent_per_second = rates_[0].load(std::memory_order_relaxed);
+    stats.packets_received_per_second = rates_[1].load(std::memory_order_relaxed);
+    stats.bytes_sent_per_second = rates_[2].load(std::memory_order_relaxed);
+    stats.bytes_received_per_second = rates_[3].load(std::memory_order_relaxed);
     stats.send_queue = outbox_.unsent();
     stats.receive_queue = budget_->queued.load();
     stats.read_buffer = read_buffer_.load(std::memory_order_relaxed);
+    stats.channels = channels_.snapshot();
     return stats;
 }
 
 void Connection::read(TimePoint now) {
     read_some(now);
-    read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
+    read_buffer_.store(decoder_.capacity() + assembly_.capacity(), std::memory_order_relaxed);
 }
 
 void Connection::read_some(TimePoint now) {
     std::size_t turn = 0;
     while (socket_ && turn < read_turn) {
         const bool discard = phase_ == Phase::closing;
-        if (!discard && !reading()) return;
+        if (!discard && (!reading() || sim_full())) return;
         const std::size_t want = std::clamp(decoder_.needed(), min_read, max_read);
         std::uint8_t* into = decoder_.prepare(want);
         std::size_t got = 0;
         const sf::Socket::Status status = socket_->receive(into, want, got);
         const int error = last_error();
-        decoder_.commit(discard ? 0 : got);
+        // The simulated network holds what was read back until it is due (deliver).
+        const bool delayed = sim_in_ && !discard && status == sf::Socket::Done;
+        if (delayed) sim_in_->push(now, into, got);
+        decoder_.commit(discard || delayed ? 0 : got);
         if (status == sf::Socket::NotReady) return;
         if (status != sf::Socket::Done) {
-            lost(status, error, now);
+            ended(status, error, now);
             return;
         }
         turn += got;
         bytes_received_.fetch_add(got, std::memory_order_relaxed);
         if (discard) continue;
-        last_heard_ = now;
-        FrameView frame;
-        FrameStatus next;
-        while (reading() && (next = decoder_.next(frame)) == FrameStatus::ready) handle(frame, now);
-        if (decoder_.failed()) {
-            close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
-            return;
+        if (!delayed) {
+            last_heard_ = now;
+            if (!process(now)) return;
         }
-        if (overflowed(now)) return;  // e.g. pings answered faster than the peer reads pongs
-        if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
         if (got < want) return;  // the socket is drained for now
     }
+}
+
+bool Connection::process(TimePoint now) {
+    FrameView frame;
+    FrameStatus next;
+    while (reading() && (next = decoder_.next(frame)) == FrameStatus::ready) handle(frame, now);
+    on_frames_done();
+    if (decoder_.failed()) {
+        close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
+        return false;
+    }
+    if (overflowed(now)) return false;  // e.g. pings answered faster than the peer reads pongs
+    if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
+    return true;
 }
 
 void Connection::handle(const FrameView& frame, TimePoint now) {
@@ -321,6 +400,7 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         Packet packet = std::move(result).packet();
         const std::size_t bytes = sizeof(Packet) + packet.channel().capacity() + footprint(packet);
         packets_received_.fetch_add(1, std::memory_order_relaxed);
+        channels_.received(packet.channel(), frame_header_size + frame.size);
         on_packet(std::move(packet), bytes);
         return;
     }
@@ -347,12 +427,12 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
         // Only the answer to one of our recent pings is a sample; anything else is ignored.
         const std::uint64_t sent = *stamped;
         if (sent == 0 || std::find(pings_.begin(), pings_.end(), sent) == pings_.end()) return;
-        const std::uint64_t at = stamp(now);
-        const auto sample = static_cast<std::int64_t>(at - sent);
-        const std::int64_t old = rtt_us_.load();
-        rtt_us_.store(old == 0 ? sample : old + (sample - old) / 8);  // smoothed like TCP's SRTT
+        measure_rtt(static_cast<std::int64_t>(stamp(now) - sent));
         return;
     }
+    case FrameKind::fragment:
+        assemble(frame, now);
+        return;
     case FrameKind::goodbye: {
         const auto goodbye = parse_goodbye(frame);
         if (!goodbye) {
@@ -372,6 +452,75 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
     close(CloseReason::protocol_error, "unknown frame kind " + std::to_string(frame.kind), Farewell::goodbye, now);
 }
 
+void Connection::ended(sf::Socket::Status status, int error, TimePoint now) {
+    if (sim_in_ && !sim_in_->empty() && phase_ != Phase::closing) {
+        peer_ended_ = true;
+        end_status_ = status;
+        end_error_ = error;
+        return;
+    }
+    lost(status, error, now);
+}
+
+void Connection::measure_rtt(std::int64_t sample) {
+    // Smoothed like TCP's SRTT and RTTVAR (RFC 6298): 1/8 and 1/4 of each new sample.
+    const std::int64_t old = rtt_us_.load();
+    const std::int64_t min = rtt_min_us_.load();
+    if (old == 0) {
+        rtt_us_.store(sample);
+        rtt_jitter_us_.store(sample / 2);
+    } else {
+        const std::int64_t deviation = sample > old ? sample - old : old - sample;
+        const std::int64_t jitter = rtt_jitter_us_.load();
+        rtt_jitter_us_.store(jitter + (deviation - jitter) / 4);
+        rtt_us_.store(old + (sample - old) / 8);
+    }
+    if (min == 0 || sample < min) rtt_min_us_.store(sample);
+}
+
+void Connection::measure_rates(TimePoint now) {
+    const std::array<std::uint64_t, 4> totals{packets_sent_.load(std::memory_order_relaxed),
+                                              packets_received_.load(std::memory_order_relaxed),
+                                              bytes_sent_.load(std::memory_order_relaxed),
+                                              bytes_received_.load(std::memory_order_relaxed)};
+    if (rates_since_ == TimePoint{}) {
+        rates_since_ = now;
+        rates_base_ = totals;
+        return;
+    }
+    const double seconds = std::chrono::duration<double>(now - rates_since_).count();
+    if (seconds < 1.0) return;
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+        rates_[i].store(static_cast<double>(totals[i] - rates_base_[i]) / seconds, std::memory_order_relaxed);
+    }
+    rates_since_ = now;
+    rates_base_ = totals;
+}
+
+void Connection::assemble(const FrameView& fragment, TimePoint now) {
+    if (phase_ != Phase::open) {
+        close(CloseReason::protocol_error, "fragment before the handshake", Farewell::goodbye, now);
+        return;
+    }
+    assembly_.insert(assembly_.end(), fragment.body, fragment.body + fragment.size);
+    if (assembly_.size() < frame_header_size) return;
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < 4; ++i) size |= std::size_t{assembly_[i]} << (8 * i);
+    const std::uint8_t kind = assembly_[4];
+    const char* bad = nullptr;
+    if (kind == static_cast<std::uint8_t>(FrameKind::fragment)) bad = "a fragment inside a fragment";
+    else if (size > decoder_.max_frame_size()) bad = "fragments of a frame over max_frame_size";
+    else if (assembly_.size() > frame_header_size + size) bad = "fragments longer than their frame";
+    if (bad) {
+        close(CloseReason::protocol_error, bad, Farewell::goodbye, now);
+        return;
+    }
+    if (assembly_.size() < frame_header_size + size) return;
+    const Bytes whole = std::move(assembly_);
+    assembly_ = Bytes();
+    handle(FrameView{kind, whole.data() + frame_header_size, size}, now);
+}
+
 void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
     if (phase_ == Phase::closing) {
         release(now);  // the peer's end, or the socket failed, while we were leaving anyway
@@ -387,7 +536,18 @@ void Connection::flush(TimePoint now) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
-            if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) outbox_.take(writing_);
+            if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) {
+                if (sim_out_) {
+                    // The simulated network takes the bytes now and lets them out when due.
+                    outbox_.take(staged_);
+                    sim_out_->push(now, staged_.data(), staged_.size());
+                    staged_.clear();
+                    took_ = true;
+                } else {
+                    outbox_.take(writing_);
+                }
+            }
+            if (sim_out_) sim_out_->take_due(now, writing_);
             if (writing_.empty()) break;
             took_ = true;
         }
@@ -405,8 +565,14 @@ void Connection::flush(TimePoint now) {
         lost(status, error, now);
         return;
     }
-    // Everything is out. A closing connection now half-closes and waits for the peer's end.
-    if (phase_ == Phase::closing && !write_shut_) {
+    // Everything is out. An open connection lets `send` write straight to the socket until the
+    // next bytes have to wait (no simulated network in between).
+    if (phase_ == Phase::open && !sim_out_) {
+        const int fd = static_cast<int>(socket_->getHandle());
+        if (outbox_.direct_descriptor() != fd) outbox_.allow_direct(fd);
+    }
+    // A closing connection now half-closes and waits for the peer's end.
+    if (phase_ == Phase::closing && !write_shut_ && !(sim_out_ && !sim_out_->empty())) {
         shutdown_write(static_cast<int>(socket_->getHandle()));
         write_shut_ = true;
     }

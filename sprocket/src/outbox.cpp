@@ -1,5 +1,8 @@
 #include <sprocket/detail/outbox.hpp>
 
+#include <sprocket/detail/socket.hpp>
+
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -23,13 +26,34 @@ Outbox::Push Outbox::admit(std::size_t adding) {
     return Push::queued;
 }
 
-Outbox::Push Outbox::push_packet(const Packet& packet) {
+namespace {
+// Pushes closer together than this are a burst: the I/O thread sends them in one write.
+constexpr auto burst_gap = std::chrono::microseconds(5);
+}  // namespace
+
+bool Outbox::to_bulk(std::size_t added, std::string_view channel) const {
+    if (added > std::min(bulk_threshold, max_frame_)) return true;
+    return std::any_of(bulk_.begin(), bulk_.end(), [&](const Bulk& b) { return b.channel == channel; });
+}
+
+void Outbox::move_to_bulk(std::size_t before, std::string_view channel) {
+    Bulk bulk{std::string(channel), {}, 0};
+    if (before == 0) {
+        bulk.frame.swap(pending_);  // the common case, a big packet on a quiet queue: no copy
+    } else {
+        bulk.frame.assign(pending_.begin() + static_cast<std::ptrdiff_t>(before), pending_.end());
+        pending_.resize(before);
+    }
+    bulk_.push_back(std::move(bulk));
+}
+
+Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::size_t* written) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
     const std::size_t before = pending_.size();
     append_packet_frame(pending_, packet);
-    const std::size_t added = pending_.size() - before;
+    std::size_t added = pending_.size() - before;
     if (added - frame_header_size > max_frame_ || added > limit_) {
         pending_.resize(before);
         check_fits(added, max_frame_, limit_);  // throws
@@ -39,16 +63,42 @@ Outbox::Push Outbox::push_packet(const Packet& packet) {
         pending_.resize(before);
         return result;
     }
+    if (frame) *frame = added;
+    if (to_bulk(added, packet.channel())) {
+        move_to_bulk(before, packet.channel());
+        unsent_ += added;
+        has_data_.store(true);
+        return result;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const bool burst = now - last_push_ < burst_gap;
+    last_push_ = now;
+    const int fd = direct_fd_.load();
+    if (fd >= 0 && before == 0 && bulk_.empty() && !burst) {
+        // Nothing ahead of it and the I/O thread idle: one write from here saves waking it.
+        const std::size_t n = send_now(fd, pending_.data(), pending_.size());
+        if (n > 0) wrote_direct_ = true;
+        if (written) *written = n;
+        if (n == pending_.size()) {
+            pending_.clear();
+            return result;
+        }
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        direct_fd_.store(-1);  // the I/O thread sends the rest, or finds the socket's error
+        added -= n;
+    }
     unsent_ += added;
     has_data_.store(true);
     return result;
 }
 
-Outbox::Push Outbox::push_frames(const Bytes& frames) {
+Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) {
     std::lock_guard<std::mutex> lock(mutex_);
     const Push result = admit(frames.size());
     if (result != Push::queued) return result;
+    const std::size_t before = pending_.size();
     pending_.insert(pending_.end(), frames.begin(), frames.end());
+    if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel);
     unsent_ += frames.size();
     has_data_.store(true);
     return result;
@@ -59,10 +109,43 @@ std::size_t Outbox::unsent() const {
     return unsent_;
 }
 
-void Outbox::take(Bytes& out) {
+void Outbox::take(Bytes& out, bool all) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
-    has_data_.store(false);
+    // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
+    // `all`: everything, a big frame already begun in pieces, the others whole).
+    const std::size_t piece = std::min(piece_size, max_frame_);
+    while (!bulk_.empty()) {
+        Bulk& bulk = bulk_.front();
+        if (bulk.offset == 0 && (all || bulk.frame.size() <= std::min(bulk_threshold, max_frame_))) {
+            out.insert(out.end(), bulk.frame.begin(), bulk.frame.end());
+            bulk_.pop_front();
+            continue;
+        }
+        const std::size_t n = std::min(piece, bulk.frame.size() - bulk.offset);
+        append_frame(out, static_cast<std::uint8_t>(FrameKind::fragment), bulk.frame.data() + bulk.offset, n);
+        unsent_ += frame_header_size;  // the fragment's own header is sent too
+        bulk.offset += n;
+        if (bulk.offset == bulk.frame.size()) bulk_.pop_front();
+        if (!all) break;
+    }
+    has_data_.store(!bulk_.empty());
+    direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
+}
+
+void Outbox::allow_direct(int descriptor) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_.empty() && bulk_.empty()) direct_fd_.store(descriptor);
+}
+
+void Outbox::forbid_direct() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    direct_fd_.store(-1);
+}
+
+bool Outbox::wrote_direct() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return wrote_direct_;
 }
 
 void Outbox::sent(std::size_t n) {
@@ -78,8 +161,11 @@ void Outbox::stop_accepting() {
 void Outbox::reset(bool accept) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.clear();
+    bulk_.clear();
     unsent_ = 0;
     accepting_ = accept;
+    direct_fd_.store(-1);
+    wrote_direct_ = false;
     overflowed_.store(false);
     has_data_.store(false);
 }

@@ -72,6 +72,14 @@ std::size_t pending_input(int descriptor) {
 
 void shutdown_write(int descriptor) { ::shutdown(descriptor, SHUT_WR); }
 
+std::size_t send_now(int descriptor, const std::uint8_t* data, std::size_t size) {
+    ssize_t n;
+    do {
+        n = ::send(descriptor, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 std::string error_text(int error) {
     std::string text = std::strerror(error);
     if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));

@@ -28,7 +28,7 @@ std::vector<Packet> packets_of(std::vector<Event> events) {
 }  // namespace
 
 Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options)
-    : reactor_((detail::Connection::validate(options), detail::Reactor::acquire())),
+    : reactor_((detail::Connection::prepare(options), detail::Reactor::acquire())),
       core_(std::make_shared<ClientCore>(*reactor_, host, port, options)) {
     reactor_->post([reactor = reactor_.get(), core = core_] {
         reactor->add(core);
@@ -57,10 +57,14 @@ detail::ClientCore& Sprocket::core() const {
 }
 
 bool Sprocket::send(const Packet& packet) {
-    const auto result = core().outbox().push_packet(packet);
-    if (result != detail::Outbox::Push::closed) reactor_->wake();
+    std::size_t frame = 0;
+    std::size_t written = 0;
+    detail::Outbox& outbox = core().outbox();
+    const auto result = outbox.push_packet(packet, &frame, &written);
+    core_->count_written(written);
+    if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    core_->count_sent();
+    core_->count_sent(packet.channel(), frame);
     return true;
 }
 

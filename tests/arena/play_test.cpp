@@ -7,6 +7,7 @@
 #include <sprocket/sprocket.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -123,6 +124,35 @@ TEST_CASE("the own ship moves at once (prediction) and agrees with the server on
         const Player* p = server.world().find(me.id());
         return length(me.view(Clock::now()).me()->pos - p->ship.pos) < 1.0f;
     }));
+}
+
+TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settles where the server has it") {
+    Server server(0);
+    Client me("127.0.0.1", server.port(), "Ada", sprocket::Simulation::parse("latency=150ms jitter=20ms"));
+    std::uint8_t keys = 0;
+    const auto frame = [&](TimePoint now) { me.update(now, keys); };
+    REQUIRE(play_until(server, frame, [&] { return me.view(Clock::now()).me() != nullptr; }));
+    const Vec2 start = me.view(Clock::now()).me()->pos;
+    const bool right = start.x < arena_width / 2;
+    keys = right ? Input::right : Input::left;
+    // The drawn ship moves while the newest state from the server still has it where it was:
+    // that state cannot confirm a move until 150 ms after the key went down.
+    REQUIRE(play_until(server, frame, [&] { return std::abs(me.view(Clock::now()).me()->pos.x - start.x) > 1.0f; }));
+    const Snapshot* confirmed = me.latest();
+    REQUIRE(confirmed != nullptr);
+    for (const ShipState& ship : confirmed->ships) {
+        if (ship.id == me.id()) CHECK(std::abs(ship.ship.pos.x - start.x) < 0.01f);
+    }
+    keys = 0;
+    REQUIRE(play_until(server, frame, [&] {
+        const Player* p = server.world().find(me.id());
+        return p && length(p->ship.vel) < 0.5f;
+    }));
+    REQUIRE(play_until(server, frame, [&] {
+        const Player* p = server.world().find(me.id());
+        return length(me.view(Clock::now()).me()->pos - p->ship.pos) < 1.0f;
+    }));
+    CHECK(me.connection().stats().rtt_min >= 150ms);
 }
 
 TEST_CASE("chat reaches everyone, and a peer speaking another protocol is kicked while the game goes on") {

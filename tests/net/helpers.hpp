@@ -69,6 +69,18 @@ sprocket::Event next_event(Endpoint& endpoint, sprocket::EventKind kind, std::ch
     return none;
 }
 
+/// Waits (in the endpoint's own get(timeout), 20 ms at a time) until `done()` holds; packets that
+/// arrive meanwhile are dropped. For conditions no event announces, like an RTT or a rate.
+template <class Endpoint, class Done>
+bool until(Endpoint& endpoint, Done&& done, std::chrono::milliseconds limit = patience) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+        if (Clock::now() >= deadline) return false;
+        endpoint.get(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
 /// Waits until the client is connected (draining its events).
 inline bool connect(sprocket::Sprocket& client) {
     std::vector<sprocket::Event> seen;

@@ -1,6 +1,7 @@
 // Volume: 100,000 packets in order, sendall to many clients, 200 clients on one I/O thread.
 #include "helpers.hpp"
 
+#include <sprocket/codec.hpp>
 #include <sprocket/detail/reactor.hpp>
 
 #include <dirent.h>
@@ -181,4 +182,36 @@ TEST_CASE("every public method can be called from several threads at once") {
     CHECK(from_client == threads * each);
     CHECK(from_server == threads * each);
     CHECK(ordered);  // each thread's packets arrive in the order that thread sent them
+}
+
+TEST_CASE("a send on an idle connection is written at once by the sending thread, and order holds with queued ones") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    const sprocket::Packet probe{{"seq", 0}};
+    const std::size_t frame = sprocket::frame_header_size + sprocket::encode(probe).size();
+    // One packet per round trip: each finds the I/O thread idle, so it goes out from send()
+    // itself (counted in bytes_sent before send returns). A heartbeat in flight at that moment
+    // makes it wait its turn instead, so several tries are allowed.
+    bool direct = false;
+    int seq = 0;
+    for (int i = 0; i < 50 && !direct; ++i) {
+        const auto before = client.stats().bytes_sent;
+        REQUIRE(client.send(sprocket::Packet{{"seq", seq++}}));
+        direct = client.stats().bytes_sent - before == frame;
+        REQUIRE(receive(server, 1).size() == 1);
+    }
+    CHECK(direct);
+    // Bursts (queued for the I/O thread) and single sends (written at once) interleaved.
+    for (int round = 0; round < 20; ++round) {
+        for (int i = 0; i < 30; ++i) REQUIRE(client.send(sprocket::Packet{{"seq", seq++}}));
+        REQUIRE(client.send(sprocket::Packet{{"seq", seq++}}));
+    }
+    std::vector<sprocket::Message> got;
+    const std::size_t expected = 20 * 31;
+    for (auto& m : receive(server, expected)) got.push_back(std::move(m));
+    REQUIRE(got.size() == expected);
+    const int first = seq - static_cast<int>(expected);
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i].packet.get<int>("seq") == first + static_cast<int>(i));
 }

@@ -60,6 +60,7 @@ enum class FrameKind : std::uint8_t {
     ping = 0x05,     ///< heartbeat, either way: a timestamp to echo
     pong = 0x06,     ///< the answer to a ping: the same timestamp
     goodbye = 0x07,  ///< either way, last frame: why the connection is closing
+    fragment = 0x08, ///< a piece of a big frame, so smaller frames can go between its pieces
 };
 
 /// A complete frame inside a `FrameDecoder`'s buffer. `body` stays valid until the decoder's

@@ -61,6 +61,17 @@ struct ServoStats {
     /// packets waiting for `get()`. Bounded by the options: about
     /// (max_clients + max_pending) × (max_send_queue + max_frame_size + max_receive_queue).
     std::size_t buffered = 0;
+    /// Traffic of every connection since the start (a closing one is added once it is fully
+    /// closed), heartbeats and handshakes included in the bytes.
+    std::uint64_t packets_sent = 0;
+    std::uint64_t packets_received = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t bytes_received = 0;
+    /// The clients' rates summed (see `Stats`: over the last second or so).
+    double packets_sent_per_second = 0;
+    double packets_received_per_second = 0;
+    double bytes_sent_per_second = 0;
+    double bytes_received_per_second = 0;
 };
 
 /// A packet and who sent it.

@@ -5,6 +5,7 @@
 
 #include <sprocket/event.hpp>
 #include <sprocket/frame.hpp>
+#include <sprocket/simulation.hpp>
 
 #include <cstddef>
 #include <string>
@@ -40,6 +41,10 @@ struct ConnectionOptions {
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that
     /// peer pauses (TCP then slows the peer down) until the game drains its packets.
     std::size_t max_receive_queue = std::size_t{4} << 20;  // bytes
+    /// A slow, jittery or stalling network to feel the game on (see simulation.hpp). When it
+    /// simulates nothing, the environment variable `SPROCKET_SIM` is read instead; a bad
+    /// `SPROCKET_SIM` makes the endpoint's constructor throw std::invalid_argument.
+    Simulation simulate;
 };
 
 }  // namespace sprocket

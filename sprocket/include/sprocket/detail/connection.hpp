@@ -6,6 +6,8 @@
 /// handshakes are in subclasses (sprocket.cpp, servo.cpp). I/O thread only, except `outbox()`
 /// and the atomics.
 
+#include <sprocket/detail/channel_counters.hpp>
+#include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
 #include <sprocket/detail/outbox.hpp>
 #include <sprocket/detail/reactor.hpp>
@@ -21,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace sprocket::detail {
@@ -43,8 +46,10 @@ public:
 
     explicit Connection(const ConnectionOptions& options);
     /// Throws std::invalid_argument for options no connection can work with (names over 255
-    /// bytes, a timeout not longer than the heartbeat interval, ...). Endpoints call it first.
-    static void validate(const ConnectionOptions& options);
+    /// bytes, a timeout not longer than the heartbeat interval, a bad `SPROCKET_SIM`, ...), and
+    /// takes the simulation from the environment when the options have none. Endpoints call it
+    /// first, on the game's thread.
+    static void prepare(ConnectionOptions& options);
 
     TimePoint service(TimePoint now) override;
     int descriptor() const override;
@@ -57,8 +62,13 @@ public:
     Phase phase() const { return phase_; }
     /// The counters so far. Any thread.
     Stats stats() const;
-    /// A packet was queued by the game (`send`). Any thread.
-    void count_sent() { packets_sent_.fetch_add(1, std::memory_order_relaxed); }
+    /// `n` bytes went to the socket straight from `send` (Outbox::push_packet). Any thread.
+    void count_written(std::size_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); }
+    /// A packet of `channel` was queued by the game (`send`) as a frame of `bytes`. Any thread.
+    void count_sent(std::string_view channel, std::size_t bytes) {
+        packets_sent_.fetch_add(1, std::memory_order_relaxed);
+        channels_.sent(channel, bytes);
+    }
 
 protected:
     /// Starts a non-blocking connect; a failure closes with `connect_failed` at once.
@@ -90,8 +100,10 @@ protected:
     virtual void on_tcp_connected(TimePoint now) = 0;
     /// A hello, welcome or reject during the handshake.
     virtual void on_handshake(const FrameView& frame, TimePoint now) = 0;
-    /// A packet while open; `bytes` is its frame size.
+    /// A packet while open; `bytes` is its memory footprint.
     virtual void on_packet(Packet packet, std::size_t bytes) = 0;
+    /// The frames read in one go have been handled (announce the packets: one wake-up).
+    virtual void on_frames_done() {}
     /// The connection ended (reported once, when the close begins).
     virtual void on_closed(CloseReason reason, const std::string& detail, TimePoint now) = 0;
     /// The socket is fully closed (phase back to idle).
@@ -107,33 +119,63 @@ protected:
     virtual bool trusts_goodbye(CloseReason) const { return false; }
 
 private:
+    TimePoint serve(TimePoint now);  // service() by phase
     void read(TimePoint now);
     void read_some(TimePoint now);
+    // Handles the complete frames in the decoder; false once the connection stopped reading.
+    bool process(TimePoint now);
     void handle(const FrameView& frame, TimePoint now);
+    // A piece of a big frame: collected until the frame is whole, then handled.
+    void assemble(const FrameView& fragment, TimePoint now);
     void flush(TimePoint now);
     // The socket ended or failed (a receive or send returned neither Done nor NotReady).
     void lost(sf::Socket::Status status, int error, TimePoint now);
+    // The read side ended: `lost` now, or once the simulated network has delivered what it holds.
+    void ended(sf::Socket::Status status, int error, TimePoint now);
+    // Simulation: delay lines for a new socket; feeding the decoder what is due; next timer.
+    void start_simulation(TimePoint now);
+    void deliver(TimePoint now);
+    TimePoint simulation_due() const;
     void release(TimePoint now);
     void drop_stream();
     // Closes with queue_overflow if the outbox overflowed; true if it did.
     bool overflowed(TimePoint now);
     bool reading() const;
+    bool sim_full() const;
+    void measure_rtt(std::int64_t sample_us);
+    void measure_rates(TimePoint now);  // the simulated network wants no more bytes read: stop reading
 
     ConnectionOptions options_;
     Outbox outbox_;
     std::shared_ptr<ReceiveBudget> budget_ = std::make_shared<ReceiveBudget>();
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
+    Bytes assembly_;  // a big frame's fragments so far (header included)
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent
     Phase phase_ = Phase::idle;
     bool write_shut_ = false;
     bool took_ = false;        // bytes were taken from the outbox for this socket
     bool reconnecting_ = false;  // the closing connection will be followed by another
+    // The simulated network (options_.simulate), each way, for the current socket.
+    std::optional<DelayLine> sim_out_;
+    std::optional<DelayLine> sim_in_;
+    Bytes staged_;  // taken from the outbox on its way into sim_out_
+    // The peer's end (or a socket error) read while sim_in_ still held bytes: reported after them.
+    bool peer_ended_ = false;
+    sf::Socket::Status end_status_ = sf::Socket::Disconnected;
+    int end_error_ = 0;
     TimePoint deadline_ = no_deadline;  // connect/handshake deadline, or end of linger
     TimePoint last_heard_{};
     TimePoint next_ping_ = no_deadline;
     std::atomic<std::int64_t> rtt_us_{0};
+    std::atomic<std::int64_t> rtt_min_us_{0};
+    std::atomic<std::int64_t> rtt_jitter_us_{0};
+    ChannelCounters channels_;
+    // Rates: the totals at the start of the current window, and the last window's results.
+    TimePoint rates_since_{};
+    std::array<std::uint64_t, 4> rates_base_{};  // packets sent, received; bytes sent, received
+    std::array<std::atomic<double>, 4> rates_{};
     std::atomic<std::uint64_t> packets_sent_{0};
     std::atomic<std::uint64_t> packets_received_{0};
     std::atomic<std::uint64_t> bytes_sent_{0};

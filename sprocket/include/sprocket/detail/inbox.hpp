@@ -30,7 +30,11 @@ public:
     explicit Inbox(Reactor& reactor) : reactor_(reactor) {}
 
     /// I/O thread: appends an event; `bytes` is charged to `budget` (may be null) until taken.
-    void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr);
+    /// Waiters are woken at once, or with `quiet` at the next `announce()` (one wake-up for
+    /// all the packets of one read).
+    void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr, bool quiet = false);
+    /// Wakes waiters for the events pushed quietly since the last call, if there were any.
+    void announce();
 
     /// Takes, in order, every event for which `select(event)` is true; the rest stay.
     template <class Select>
@@ -61,7 +65,9 @@ public:
     bool wait(std::chrono::milliseconds timeout, Ready&& ready, Done&& done) {
         std::unique_lock<std::mutex> lock(mutex_);
         auto found = [&] { return std::any_of(items_.begin(), items_.end(), [&](const Item& i) { return ready(i.event); }); };
+        ++waiters_;
         cv_.wait_for(lock, timeout, [&] { return found() || done(); });
+        --waiters_;
         return found();
     }
 
@@ -83,6 +89,8 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<Item> items_;
+    int waiters_ = 0;            // threads in wait(); guarded by mutex_
+    bool unannounced_ = false;   // quiet pushes not announced yet; guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
 };
 

@@ -2,13 +2,22 @@
 /// \file
 /// A connection's bounded outbound queue: frames appended by any thread, taken by the I/O thread
 /// in one piece so they leave in as few system calls as possible.
+///
+/// A frame over `bulk_threshold` does not hold up the ones behind it: it goes out in
+/// `fragment` frames of up to `piece_size`, and each take adds one piece after the small frames
+/// queued meanwhile. Packets of the same channel as a big one still wait behind it (a channel
+/// stays in order); other channels and heartbeats pass it.
 
 #include <sprocket/frame.hpp>
 #include <sprocket/packet.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <deque>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 namespace sprocket::detail {
 
@@ -23,12 +32,22 @@ public:
     /// `limit`: bytes queued and unsent; `max_frame`: the largest packet body the peer accepts.
     Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame) {}
 
-    /// Encodes `packet` as a frame at the end of the queue (on the calling thread).
+    /// Encodes `packet` as a frame at the end of the queue (on the calling thread); `frame`,
+    /// if given, gets the frame's size when it was queued. When the I/O thread has allowed it
+    /// (`allow_direct`), nothing is queued ahead and the last push was not a moment ago (a
+    /// burst is better sent in one write by the I/O thread), the frame is written to the
+    /// socket at once on the calling thread: `written` gets how many bytes went, and
+    /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
     /// the limit (it could never be queued); nothing is queued then.
-    Push push_packet(const Packet& packet);
-    /// Appends already-framed bytes (a `sendall` shares one encoding this way).
-    Push push_frames(const Bytes& frames);
+    Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
+    /// Appends an already-framed packet of `channel` (a `sendall` shares one encoding this way).
+    Push push_frames(const Bytes& frames, std::string_view channel);
+
+    /// Frames bigger than this go out in pieces (`fragment` frames), others pass between them.
+    static constexpr std::size_t bulk_threshold = std::size_t{64} << 10;  // bytes
+    /// The most of a big frame one take hands out (capped by `max_frame`, which the peer accepts).
+    static constexpr std::size_t piece_size = std::size_t{256} << 10;  // bytes
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
     /// out); but once past it the outbox counts as overflowed, so a peer that makes us answer
     /// (pings it never reads the pongs of) cannot grow it without bound. With `front`, the
@@ -54,14 +73,27 @@ public:
 
     /// True when `take` would return bytes. Lock-free, for the I/O thread's loop.
     bool has_data() const { return has_data_.load(); }
+    /// True when the I/O thread must be woken for what was pushed (anything queued).
+    bool needs_io() const { return has_data_.load(); }
+    /// I/O thread: the connection is open and nothing is in flight, so pushes may write to
+    /// `descriptor` directly until the next `take`, `forbid_direct` or `reset`.
+    void allow_direct(int descriptor);
+    /// The descriptor direct writes may use now (-1: none). Lock-free, for the I/O thread.
+    int direct_descriptor() const { return direct_fd_.load(); }
+    /// I/O thread: no more direct writes (the socket is closing or about to be replaced).
+    void forbid_direct();
+    /// True when a direct write put bytes of this stream on the socket since the last `reset`:
+    /// what is queued may then continue a frame, and cannot move to another socket.
+    bool wrote_direct() const;
     /// True once a push went over the limit.
     bool overflowed() const { return overflowed_.load(); }
     /// Bytes queued and not yet sent, in flight included.
     std::size_t unsent() const;
     std::size_t limit() const { return limit_; }
 
-    /// I/O thread: moves the queued bytes into `out` (which must be empty) by swapping buffers.
-    void take(Bytes& out);
+    /// I/O thread: moves the queued bytes into `out` (which must be empty) by swapping buffers,
+    /// plus one piece of a big frame (`all`: every byte queued, for a stream about to end).
+    void take(Bytes& out, bool all = false);
     /// I/O thread: `n` bytes taken earlier reached the kernel.
     void sent(std::size_t n);
     /// Keeps what is queued but refuses new pushes (`closed`): the connection is closing.
@@ -72,15 +104,29 @@ public:
 
 private:
     Push admit(std::size_t adding);  // with mutex_ held
+    // With mutex_ held: a frame of `added` bytes of `channel` must go to the bulk lane: it is
+    // big, or a big frame of its channel is still queued.
+    bool to_bulk(std::size_t added, std::string_view channel) const;
+    void move_to_bulk(std::size_t before, std::string_view channel);  // with mutex_ held
+
+    struct Bulk {
+        std::string channel;
+        Bytes frame;
+        std::size_t offset = 0;  // bytes of `frame` already handed out
+    };
 
     mutable std::mutex mutex_;
     Bytes pending_;
+    std::deque<Bulk> bulk_;  // big frames, and frames of their channels queued behind them
     std::size_t unsent_ = 0;
     std::size_t limit_;
     std::size_t max_frame_;
     bool accepting_ = true;
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
+    std::atomic<int> direct_fd_{-1};  // written under mutex_
+    bool wrote_direct_ = false;
+    std::chrono::steady_clock::time_point last_push_{};
 };
 
 }  // namespace sprocket::detail

@@ -36,6 +36,9 @@ int take_socket_error(int descriptor);
 std::size_t pending_input(int descriptor);
 /// Sends FIN after the queued bytes (shutdown(SHUT_WR)); reading stays possible.
 void shutdown_write(int descriptor);
+/// Writes what the socket takes now without blocking (MSG_DONTWAIT, no SIGPIPE): the bytes
+/// written, 0 when none (full, or an error the I/O thread will find on its own).
+std::size_t send_now(int descriptor, const std::uint8_t* data, std::size_t size);
 /// errno's text: "connection refused".
 std::string error_text(int error);
 /// The thread's last errno.
