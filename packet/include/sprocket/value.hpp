@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -159,10 +160,16 @@ public:
     Map() noexcept = default;
     /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
     Map(std::initializer_list<Entry> entries);
+    /// A deep copy in one allocation. Throws only what copying a key or value throws
+    /// (`std::bad_alloc`), leaving nothing behind.
     Map(const Map& other);
-    /// Takes the entries without moving them: references into `other` now refer into this map.
+    /// Takes the entries without moving them: references into `other` now refer into this map,
+    /// and `other` is left empty.
     Map(Map&& other) noexcept;
+    /// Copies, then replaces: `other` may be a map held inside this one. On failure this map is
+    /// unchanged.
     Map& operator=(const Map& other);
+    /// Takes `other`'s entries (which may live inside this map), then drops this map's own.
     Map& operator=(Map&& other) noexcept;
     ~Map();
 
@@ -192,6 +199,7 @@ public:
     const_iterator begin() const noexcept { return const_iterator(index_); }
     const_iterator end() const noexcept { return const_iterator(index_ + size_); }
 
+    /// Exchanges the entries of two maps; no entry moves, so references follow their entries.
     void swap(Map& other) noexcept;
     friend void swap(Map& a, Map& b) noexcept { a.swap(b); }
 
