@@ -24,28 +24,6 @@ std::uint64_t stamp(TimePoint t) {
 
 std::string ms(Millis d) { return std::to_string(d.count()) + " ms"; }
 
-// Roughly what a value holds in memory: a list of a million nulls is 1 MB on the wire but
-// 56 MB decoded, and the receive budget must count the latter.
-constexpr std::size_t map_node_overhead = 48;  // bytes: a std::map node's links and colour
-std::size_t footprint(const Value& value);
-std::size_t footprint(const Map& map) {
-    std::size_t n = 0;
-    for (const auto& [key, value] : map) n += map_node_overhead + key.capacity() + footprint(value);
-    return n;
-}
-std::size_t footprint(const Value& value) {
-    std::size_t n = sizeof(Value);
-    if (const auto* s = value.get_if<std::string>()) n += s->capacity();
-    else if (const auto* b = value.get_if<Bytes>()) n += b->capacity();
-    else if (const auto* o = value.get_if<Object>()) n += o->blob.capacity();
-    else if (const auto* m = value.get_if<Map>()) n += footprint(*m);
-    else if (const auto* l = value.get_if<List>()) {
-        n += (l->capacity() - l->size()) * sizeof(Value);
-        for (const Value& v : *l) n += footprint(v);
-    }
-    return n;
-}
-
 }  // namespace
 
 void Connection::prepare(ConnectionOptions& options) {
@@ -397,8 +375,10 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
             close(CloseReason::protocol_error, "bad packet: " + result.error().message, Farewell::goodbye, now);
             return;
         }
+        // Counted as decoded, not as sent: a list of a million nulls is 1 MB on the wire but
+        // tens of MB in memory, and the receive budget must count the latter.
+        const std::size_t bytes = result.footprint();
         Packet packet = std::move(result).packet();
-        const std::size_t bytes = sizeof(Packet) + packet.channel().capacity() + footprint(packet);
         packets_received_.fetch_add(1, std::memory_order_relaxed);
         channels_.received(packet.channel(), frame_header_size + frame.size);
         on_packet(std::move(packet), bytes);
