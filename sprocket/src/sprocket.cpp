@@ -37,7 +37,15 @@ Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions 
 }
 
 Sprocket::~Sprocket() {
-    if (core_) reactor_->post([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (!core_) return;
+    if (!core_->recorder) {
+        reactor_->post([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+        return;
+    }
+    // Recording: wait the moment it takes the I/O thread to record the close, so the file is
+    // complete when the destructor returns.
+    reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    core_->recorder->flush();
 }
 
 Sprocket::Sprocket(Sprocket&&) noexcept = default;
@@ -57,10 +65,12 @@ detail::ClientCore& Sprocket::core() const {
 }
 
 bool Sprocket::send(const Packet& packet) {
-    const auto result = core().outbox().push_packet(packet);
+    ClientCore& core = this->core();
+    const auto result = detail::push_recorded(core.recorder.get(), packet, core.id(),
+                                              [&] { return core.outbox().push_packet(packet); });
     if (result != detail::Outbox::Push::closed) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    core_->count_sent();
+    core.count_sent();
     return true;
 }
 
@@ -115,9 +125,12 @@ std::chrono::microseconds Sprocket::rtt() const { return core().rtt(); }
 
 Stats Sprocket::stats() const { return core().stats(); }
 
+RecordingStatus Sprocket::recording() const { return detail::recording_status(core().recorder.get()); }
+
 void Sprocket::close() {
     core();
     reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (core_->recorder) core_->recorder->flush();
 }
 
 }  // namespace sprocket

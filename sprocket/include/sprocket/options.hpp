@@ -40,6 +40,13 @@ struct ConnectionOptions {
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that
     /// peer pauses (TCP then slows the peer down) until the game drains its packets.
     std::size_t max_receive_queue = std::size_t{4} << 20;  // bytes
+    /// A file to record every packet sent and received, and every join and leave, to, with
+    /// timestamps (recording.hpp; docs/RECORDING.md). "" = off, unless the environment
+    /// variable SPROCKET_RECORD names a file: then the process's first endpoint records to it
+    /// and the Nth (N >= 2) to `FILE.N`. The endpoint's constructor throws std::system_error
+    /// when the file cannot be created; a write failure later only stops the recording
+    /// (`recording().error`).
+    std::string record;
 };
 
 }  // namespace sprocket
