@@ -38,10 +38,19 @@ struct FeedLine {
     TimePoint at{};
 };
 
+/// How a Client takes part.
+struct ClientMode {
+    /// A spectator (watching a replay): sends nothing and has no ship of its own.
+    bool watch = false;
+    /// A file to record the connection to (sprocket/recording.hpp); "" = off.
+    std::string record;
+};
+
 class Client {
 public:
-    /// Starts connecting (reconnecting on its own if the connection is lost).
-    Client(const std::string& host, std::uint16_t port, std::string name);
+    /// Starts connecting (reconnecting on its own if the connection is lost). Throws
+    /// std::system_error when `mode.record` cannot be created.
+    Client(const std::string& host, std::uint16_t port, std::string name, ClientMode mode = {});
 
     /// Drains the network; sends one input per tick due with `keys` (Input::Key bits).
     void update(TimePoint now, std::uint8_t keys);
@@ -75,6 +84,7 @@ private:
     std::string name_of(PlayerId id) const;
 
     std::string name_;
+    bool watch_;
     std::string address_;
     sprocket::Sprocket link_;
     PlayerId me_ = 0;

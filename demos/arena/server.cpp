@@ -6,9 +6,10 @@ namespace arena {
 
 namespace {
 
-sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players) {
+sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players, const std::string& record) {
     sprocket::ServoOptions options;
     options.host = host;
+    options.record = record;
     options.application = "sprocket-arena";
     options.max_clients = max_players;
     options.heartbeat_interval = std::chrono::milliseconds(250);  // an RTT sample 4 times a second
@@ -20,8 +21,8 @@ constexpr auto tick_length = std::chrono::duration_cast<Clock::duration>(std::ch
 
 }  // namespace
 
-Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players)
-    : servo_(port, servo_options(host, max_players)) {}
+Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players, const std::string& record)
+    : servo_(port, servo_options(host, max_players, record)) {}
 
 TimePoint Server::update(TimePoint now) {
     for (const sprocket::Event& event : servo_.poll()) handle(event, now);

@@ -18,8 +18,11 @@ using TimePoint = Clock::time_point;
 
 class Server {
 public:
-    /// Listens on `host:port` (port 0: any free port). Throws std::runtime_error if it cannot.
-    explicit Server(std::uint16_t port, const std::string& host = "127.0.0.1", std::size_t max_players = 32);
+    /// Listens on `host:port` (port 0: any free port), recording the match to `record` unless
+    /// it is empty. Throws std::runtime_error if it cannot listen, std::system_error if it
+    /// cannot create the recording.
+    explicit Server(std::uint16_t port, const std::string& host = "127.0.0.1", std::size_t max_players = 32,
+                    const std::string& record = "");
 
     std::uint16_t port() const { return servo_.port(); }
     /// Handles what arrived and runs every tick due by `now`. Returns when the next tick is due.
