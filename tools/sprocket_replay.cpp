@@ -217,25 +217,29 @@ int play_client(const Settings& s, const RecordingHeader& header, replay::Script
     replay::ClientReplay player(std::move(script), s.speed, *s.to_host, s.to_port, options);
     if (s.print) player.on_play = print_record;
     const Clock::time_point start = Clock::now();
-    player.start(start);
-    while (stop_requested == 0) {
-        const Clock::time_point next = player.play(Clock::now());
+    // Connection events go to stderr; false once a connection failed (said why).
+    const auto healthy = [&] {
         for (const auto& [recorded, event] : player.poll()) {
             if (event.kind != EventKind::packet) say(to_string(event));
         }
-        if (const auto why = player.failure()) {
-            say(*why);
-            return 1;
-        }
+        const auto why = player.failure();
+        if (why) say(*why);
+        return !why;
+    };
+    player.start(start);
+    while (stop_requested == 0) {
+        const Clock::time_point next = player.play(Clock::now());
+        if (!healthy()) return 1;
         if (player.done()) break;
         player.wait_until(next);
     }
     // What is queued leaves before the goodbyes (a slow server gets `timeout` to take it).
     const Clock::time_point deadline = Clock::now() + options.timeout;
     while (stop_requested == 0 && player.queued() > 0 && Clock::now() < deadline) {
-        player.poll();
+        if (!healthy()) return 1;
         player.wait_until(Clock::now() + 10ms);
     }
+    if (!healthy()) return 1;
     player.close();
     say(summary(player.sent(), player.skipped(), start));
     if (stop_requested != 0 && !player.done()) return 1;

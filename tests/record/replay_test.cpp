@@ -220,6 +220,9 @@ TEST_CASE("sprocket-replay: show prints a recording as JSON lines, and bad files
     CHECK(exit_status({"/nonexistent.rec", "--to", "127.0.0.1:1"}, "cannot read: no such file") == 1);
     CHECK(exit_status({SPROCKET_REPLAY_PATH, "--listen", "0"}, "not a recording") == 1);
     CHECK(exit_status({file.path(), "--to", "127.0.0.1:" + std::to_string(nettest::closed_port())}, "connect failed") == 1);
+    Servo server(0, nettest::quick_server());
+    CHECK(exit_status({file.path(), "--to", "127.0.0.1:" + std::to_string(server.port()), "--app", "other"},
+                      "rejected (wrong application") == 1);
     CHECK(exit_status({}, "which recording?") == 2);
     CHECK(exit_status({file.path(), "--speed", "0", "--to", "127.0.0.1:1"}, "--speed needs a number above 0") == 2);
     CHECK(exit_status({file.path(), "--fast", "--speed", "2"}, "do not go together") == 2);
