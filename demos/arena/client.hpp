@@ -66,6 +66,8 @@ public:
     const std::string& trouble() const { return trouble_; }
     const sprocket::Sprocket& connection() const { return link_; }
     PlayerId id() const { return me_; }
+    /// A spectator (ClientMode::watch).
+    bool watching() const { return watch_; }
     /// The newest snapshot received (nothing before the first).
     const Snapshot* latest() const { return snapshots_.empty() ? nullptr : &snapshots_.back(); }
     /// How many snapshots were received, and how many inputs the server has not applied yet.

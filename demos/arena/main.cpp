@@ -299,7 +299,7 @@ int run_window(const Args& args, const std::function<void(TimePoint)>& backgroun
                     } else if (key == sf::Keyboard::BackSpace && !hud.chat_line.empty()) {
                         hud.chat_line.pop_back();
                     }
-                } else if (key == sf::Keyboard::Enter) {
+                } else if (key == sf::Keyboard::Enter && !client.watching()) {
                     hud.typing = true;
                 } else if (key == sf::Keyboard::F3 || key == sf::Keyboard::Tab) {
                     hud.overlay = !hud.overlay;

@@ -64,3 +64,30 @@ TEST_CASE("the game's window shows the arena with several players (Xvfb screensh
     CHECK(pixels_near(image, sf::Color(255, 205, 80), 50) > 100);
     std::remove(shot.c_str());
 }
+
+TEST_CASE("a match recorded with --record replays in a window that watches it (Xvfb screenshot)") {
+    const std::string base = "/tmp/sprocket-arena-replay-test-" + std::to_string(::getpid());
+    const std::string match = base + ".rec", shot = base + ".png";
+    std::remove(shot.c_str());
+    ChildProcess record(ARENA_PATH, {"play", "--headless", "--seconds", "3", "--record", match});
+    const auto recorded = record.wait_exit(Clock::now() + std::chrono::seconds(60));
+    REQUIRE(recorded.has_value());
+    REQUIRE(*recorded == 0);
+
+    ChildProcess game(XVFB_RUN_PATH, {"-a", "-s", "-screen 0 1280x800x24", ARENA_PATH, "replay", match, "--seconds", "3",
+                                      "--screenshot", shot});
+    const auto code = game.wait_exit(Clock::now() + std::chrono::seconds(60));
+    REQUIRE(code.has_value());
+    INFO("stdout: " << game.out() << "\nstderr: " << game.err());
+    REQUIRE(*code == 0);
+    CHECK(game.out().find("screenshot saved") != std::string::npos);
+    sf::Image image;
+    REQUIRE(image.loadFromFile(shot));
+    // The three bots of the recording, in their colours (the replay's window has no ship).
+    const sf::Color palette[] = {{0x4f, 0xc3, 0xf7}, {0xff, 0x8a, 0x65}, {0xae, 0xd5, 0x81}};
+    int players_seen = 0;
+    for (const sf::Color& c : palette) players_seen += pixels_near(image, c, 40) > 60;
+    CHECK(players_seen == 3);
+    std::remove(shot.c_str());
+    std::remove(match.c_str());
+}
