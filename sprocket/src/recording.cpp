@@ -180,7 +180,8 @@ std::optional<Record> RecordingReader::next() {
     if (record.at.count() < 0) bad(RecordingErrc::bad_record, "negative time");
     if (index_ > 0 && record.at < last_at_) bad(RecordingErrc::bad_record, "its time goes back");
     Bytes body(size);
-    if (std::fread(body.data(), 1, size, file_.get()) != size) bad(RecordingErrc::cannot_read, "the file changed while read");
+    if (size > 0 && std::fread(body.data(), 1, size, file_.get()) != size)
+        bad(RecordingErrc::cannot_read, "the file changed while read");
 
     switch (record.kind) {
     case RecordKind::sent:
@@ -282,7 +283,7 @@ void Recorder::append_at(RecordKind kind, std::chrono::microseconds at, ClientId
     put(head, client);
     put(head, static_cast<std::uint32_t>(body.size()));
     if (std::fwrite(head.data(), 1, head.size(), file_.get()) != head.size() ||
-        std::fwrite(body.data(), 1, body.size(), file_.get()) != body.size()) {
+        (!body.empty() && std::fwrite(body.data(), 1, body.size(), file_.get()) != body.size())) {
         fail(errno);
         return;
     }
