@@ -43,6 +43,6 @@ std::uint8_t Brain::decide(const View& view, TimePoint now) {
 
 Bot::Bot(const std::string& host, std::uint16_t port, std::string name, std::uint32_t seed,
          const sprocket::Simulation& sim)
-    : client_(host, port, std::move(name), sim), brain_(seed) {}
+    : client_(host, port, std::move(name), ClientMode{false, "", sim}), brain_(seed) {}
 
 }  // namespace arena

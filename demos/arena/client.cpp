@@ -7,9 +7,10 @@ namespace arena {
 
 namespace {
 
-sprocket::SprocketOptions link_options(const sprocket::Simulation& sim) {
+sprocket::SprocketOptions link_options(const ClientMode& mode) {
     sprocket::SprocketOptions options;
-    options.simulate = sim;
+    options.record = mode.record;
+    options.simulate = mode.sim;
     options.application = "sprocket-arena";
     options.heartbeat_interval = std::chrono::milliseconds(250);  // an RTT sample 4 times a second
     options.timeout = std::chrono::milliseconds(4000);
@@ -33,9 +34,10 @@ const View::ShipView* View::me() const {
     return nullptr;
 }
 
-Client::Client(const std::string& host, std::uint16_t port, std::string name, const sprocket::Simulation& sim)
-    : name_(std::move(name)), address_(host + ":" + std::to_string(port)), link_(host, port, link_options(sim)) {
-    link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // goes out right after the handshake
+Client::Client(const std::string& host, std::uint16_t port, std::string name, ClientMode mode)
+    : name_(std::move(name)), watch_(mode.watch), address_(host + ":" + std::to_string(port)),
+      link_(host, port, link_options(mode)) {
+    if (!watch_) link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // goes out right after the handshake
 }
 
 void Client::update(TimePoint now, std::uint8_t keys) {
@@ -64,11 +66,12 @@ void Client::update(TimePoint now, std::uint8_t keys) {
 void Client::handle(const sprocket::Event& event, TimePoint now) {
     switch (event.kind) {
     case sprocket::EventKind::connected:
-        me_ = event.client;
+        me_ = watch_ ? 0 : event.client;  // a spectator has no ship: every ship is someone else's
         predicting_ = false;
         pending_.clear();
         snapshots_.clear();
-        say(FeedLine::notice, (lost_ ? "Back on " : "Connected to ") + address_ + " as player " + std::to_string(me_), now);
+        if (watch_) say(FeedLine::notice, "Watching the replay", now);
+        else say(FeedLine::notice, (lost_ ? "Back on " : "Connected to ") + address_ + " as player " + std::to_string(me_), now);
         lost_ = false;
         trouble_.clear();
         break;
@@ -79,7 +82,7 @@ void Client::handle(const sprocket::Event& event, TimePoint now) {
         if (!lost_) say(FeedLine::trouble, "Lost the server (" + why + "), reconnecting...", now);
         trouble_ = lost_ ? "Server unreachable (" + why + "), retrying..." : "Lost the server (" + why + "), reconnecting...";
         lost_ = true;
-        link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // for the next connection
+        if (!watch_) link_.send(sprocket::Packet::on("name", {{"name", name_}}));  // for the next connection
         break;
     }
     case sprocket::EventKind::disconnected: {
@@ -197,6 +200,7 @@ View Client::view(TimePoint now) const {
 }
 
 void Client::chat(const std::string& text) {
+    if (watch_) return;
     if (const auto line = clean_chat(text)) link_.send(sprocket::Packet::on("chat", {{"text", *line}}));
 }
 

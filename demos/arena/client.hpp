@@ -38,11 +38,21 @@ struct FeedLine {
     TimePoint at{};
 };
 
+/// How a Client takes part.
+struct ClientMode {
+    /// A spectator (watching a replay): sends nothing and has no ship of its own.
+    bool watch = false;
+    /// A file to record the connection to (sprocket/recording.hpp); "" = off.
+    std::string record;
+    /// A simulated network for this client's connection (`--sim`); none by default.
+    sprocket::Simulation sim;
+};
+
 class Client {
 public:
-    /// Starts connecting (reconnecting on its own if the connection is lost).
-    /// `sim`: a simulated network for this client's connection (`--sim`); none by default.
-    Client(const std::string& host, std::uint16_t port, std::string name, const sprocket::Simulation& sim = {});
+    /// Starts connecting (reconnecting on its own if the connection is lost). Throws
+    /// std::system_error when `mode.record` cannot be created.
+    Client(const std::string& host, std::uint16_t port, std::string name, ClientMode mode = {});
 
     /// Drains the network; sends one input per tick due with `keys` (Input::Key bits).
     void update(TimePoint now, std::uint8_t keys);
@@ -58,6 +68,8 @@ public:
     const std::string& trouble() const { return trouble_; }
     const sprocket::Sprocket& connection() const { return link_; }
     PlayerId id() const { return me_; }
+    /// A spectator (ClientMode::watch).
+    bool watching() const { return watch_; }
     /// The newest snapshot received (nothing before the first).
     const Snapshot* latest() const { return snapshots_.empty() ? nullptr : &snapshots_.back(); }
     /// How many snapshots were received, and how many inputs the server has not applied yet.
@@ -76,6 +88,7 @@ private:
     std::string name_of(PlayerId id) const;
 
     std::string name_;
+    bool watch_;
     std::string address_;
     sprocket::Sprocket link_;
     PlayerId me_ = 0;

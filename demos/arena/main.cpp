@@ -4,16 +4,21 @@
 //   sprocket-arena host               a server others can join (plus --bots N if you like)
 //   sprocket-arena join HOST[:PORT]   play on someone's server
 //   sprocket-arena bots N HOST[:PORT] N headless bots on a server
+//   sprocket-arena replay FILE        watch a match recorded with --record
 //
 // Run with --help for every option.
 #include "bot.hpp"
 #include "render.hpp"
+#include "replay.hpp"
 #include "server.hpp"
+
+#include <sprocket/recording.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -33,6 +38,7 @@ usage: sprocket-arena [play] [options]          a local server, your window and 
        sprocket-arena host [options]            a server for others to join
        sprocket-arena join HOST[:PORT] [opts]   your window, on someone's server
        sprocket-arena bots N HOST[:PORT] [opts] N headless bots on a server
+       sprocket-arena replay FILE [opts]        watch a match recorded with --record
 
 options:
   --port P           the server's port (play: any free port; host: 4242)
@@ -47,12 +53,16 @@ options:
   --overlay          start with the network overlay shown (F3 or Tab toggles it)
   --sim SETTINGS     feel a bad network, e.g. --sim "latency=150ms jitter=20ms" (also bandwidth=64KB,
                      stall=500ms/10s): on your window's connection (play, join), on every client's
-                     (host) or on each bot's (bots, and play without a window). SPROCKET_SIM=... does it for every connection
-                     of the process instead, the server's and bots' too
+                     (host) or on each bot's (bots, and play without a window). SPROCKET_SIM=...
+                     does it for every connection of the process instead, the server's and bots' too
+  --record FILE      record the match: everything the server sends and receives (play, host),
+                     or your window's connection (join); `replay FILE` plays it again
+  --speed X          replay: X times the recorded pace (default 1)
   --help             this text
 
 In the game: WASD or arrow keys move, Enter chats, F3 or Tab shows the network overlay, Esc quits.
-Without a display (no DISPLAY), play runs headless and says so.
+Without a display (no DISPLAY), play runs headless and says so. A replay serves the recorded
+match to a window of its own that only watches (--headless: a text scoreboard, until it ends).
 )";
 
 std::atomic<bool> interrupted{false};
@@ -70,6 +80,9 @@ struct Args {
     bool headless = false;
     bool overlay = false;
     sprocket::Simulation sim;
+    std::string record;  // --record FILE
+    std::string replay;  // replay FILE
+    double speed = 1;
 };
 
 [[noreturn]] void bad_usage(const std::string& why) {
@@ -133,6 +146,14 @@ Args parse(int argc, char** argv) {
             } catch (const std::invalid_argument& e) {
                 bad_usage(std::string("--sim: ") + e.what());
             }
+        } else if (a == "--record") {
+            args.record = value();
+        } else if (a == "--speed") {
+            const std::string text = value();
+            char* end = nullptr;
+            args.speed = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || !(args.speed > 0 && args.speed <= 1000))
+                bad_usage("bad speed '" + text + "' (above 0, up to 1000)");
         } else if (!a.empty() && a[0] == '-') {
             bad_usage("unknown option " + a);
         } else {
@@ -149,9 +170,14 @@ Args parse(int argc, char** argv) {
         if (rest.size() != 3) bad_usage("bots needs a count and an address: bots N HOST[:PORT]");
         args.bots = static_cast<int>(number(rest[1], "bot count", 1, 200));
         split_address(rest[2], args);
+    } else if (args.mode == "replay") {
+        if (rest.size() != 2) bad_usage("replay needs a recording: replay FILE");
+        args.replay = rest[1];
     } else {
-        bad_usage("unknown mode '" + args.mode + "' (play, host, join or bots)");
+        bad_usage("unknown mode '" + args.mode + "' (play, host, join, bots or replay)");
     }
+    if (!args.record.empty() && (args.mode == "bots" || args.mode == "replay"))
+        bad_usage("--record records a server (play, host) or your window (join)");
     return args;
 }
 
@@ -176,21 +202,31 @@ std::vector<std::unique_ptr<Bot>> make_bots(int n, const std::string& host, std:
     return bots;
 }
 
-// The scores, for a terminal: redrawn in place when it is one, appended otherwise.
-void print_scoreboard(const Server& server, double elapsed, bool tty) {
-    std::vector<const Player*> players;
-    for (const auto& [id, p] : server.world().players()) players.push_back(&p);
-    std::sort(players.begin(), players.end(), [](auto* a, auto* b) { return a->score > b->score; });
+struct Score {
+    std::string name;
+    int score = 0;
+};
+
+// Scores under a title line, for a terminal: redrawn in place when it is one, appended otherwise.
+void print_board(const std::string& title, std::vector<Score> scores, bool tty) {
+    std::stable_sort(scores.begin(), scores.end(), [](const Score& a, const Score& b) { return a.score > b.score; });
     std::ostringstream out;
     if (tty) out << "\033[H\033[J";
-    out << "sprocket arena on port " << server.port() << "   t=" << static_cast<int>(elapsed) << " s   tick "
-        << server.world().tick_count() << "\n";
-    for (const Player* p : players) {
-        out << "  " << p->name;
-        for (std::size_t pad = p->name.size(); pad < 20; ++pad) out << ' ';
-        out << p->score << '\n';
+    out << title << "\n";
+    for (const Score& s : scores) {
+        out << "  " << s.name;
+        for (std::size_t pad = s.name.size(); pad < 20; ++pad) out << ' ';
+        out << s.score << '\n';
     }
     std::cout << out.str() << std::flush;
+}
+
+void print_scoreboard(const Server& server, double elapsed, bool tty) {
+    std::vector<Score> scores;
+    for (const auto& [id, p] : server.world().players()) scores.push_back({p.name, p.score});
+    print_board("sprocket arena on port " + std::to_string(server.port()) + "   t=" + std::to_string(static_cast<int>(elapsed)) +
+                    " s   tick " + std::to_string(server.world().tick_count()),
+                std::move(scores), tty);
 }
 
 // A server (with bots) and no window, until the time is up.
@@ -228,9 +264,10 @@ void save_screenshot(const sf::RenderWindow& window, const std::string& file) {
     else std::cerr << "sprocket-arena: cannot save the screenshot to " << file << '\n';
 }
 
-// Your window on a server (and, when `server` is given, that server and bots in this process).
-int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot>>& bots, const std::string& host,
-               std::uint16_t port, const char* argv0) {
+// Your window on a server; `background` runs once a frame before the window's client (a local
+// server and bots, or a replay).
+int run_window(const Args& args, const std::function<void(TimePoint)>& background, const std::string& host,
+               std::uint16_t port, const char* argv0, const ClientMode& mode) {
     const auto dir = find_assets(argv0);
     if (!dir) {
         std::cerr << "sprocket-arena: cannot find the game's assets (assets/arena); set SPROCKET_ASSETS to that folder\n";
@@ -242,7 +279,7 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
         std::cerr << "sprocket-arena: " << error << '\n';
         return 1;
     }
-    Client client(host, port, args.name, args.sim);
+    Client client(host, port, args.name, mode);
     sf::ContextSettings settings;
     settings.antialiasingLevel = 4;
     sf::RenderWindow window(sf::VideoMode(1280, 800), "sprocket arena", sf::Style::Default, settings);
@@ -276,7 +313,7 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
                     } else if (key == sf::Keyboard::BackSpace && !hud.chat_line.empty()) {
                         hud.chat_line.pop_back();
                     }
-                } else if (key == sf::Keyboard::Enter) {
+                } else if (key == sf::Keyboard::Enter && !client.watching()) {
                     hud.typing = true;
                 } else if (key == sf::Keyboard::F3 || key == sf::Keyboard::Tab) {
                     hud.overlay = !hud.overlay;
@@ -292,9 +329,7 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
         if (!window.isOpen()) break;
 
         const TimePoint now = Clock::now();
-        if (server) server->update(now);
-        for (auto& bot : bots) bot->update(now);
-        if (server) server->take_log();
+        background(now);
 
         std::uint8_t keys = 0;
         if (window.hasFocus() && !hud.typing) {
@@ -317,6 +352,61 @@ int run_window(const Args& args, Server* server, std::vector<std::unique_ptr<Bot
         if (last_frame) window.close();
     }
     if (!args.screenshot.empty() && !screenshot_taken) std::cerr << "sprocket-arena: closed before the screenshot\n";
+    return 0;
+}
+
+bool has_display();
+
+// A recorded match played again: a server in this process sends what the recorded server sent
+// (from a recording of `play` or `host`; of `join`: what that window received) to a spectator,
+// your window or, headless, a text scoreboard printed when the replay has ended.
+int run_replay(const Args& args, const char* argv0) {
+    const sprocket::Recording recording = sprocket::read_recording(args.replay);
+    if (recording.header.application != "sprocket-arena")
+        throw std::runtime_error(args.replay + " is a recording of '" + recording.header.application + "', not of the arena");
+    if (recording.error) std::cerr << "sprocket-arena: " << recording.error->what() << "; replaying the records before it\n";
+    auto script = sprocket::replay::make_script(recording, sprocket::RecordRole::server);
+    const auto states = static_cast<std::uint64_t>(std::count_if(script.records.begin(), script.records.end(),
+                                                                 [](const auto& r) { return r.packet.channel() == "state"; }));
+    const auto length = std::chrono::duration<double>(recording.records.empty() ? std::chrono::microseconds(0)
+                                                                                : recording.records.back().at - script.origin);
+    sprocket::ServoOptions options;
+    options.application = "sprocket-arena";
+    sprocket::Servo servo(args.port.value_or(0), options);
+    std::cout << "replaying " << args.replay << " (" << recording.header.role << " recording, " << script.packets
+              << " packets, " << static_cast<int>(length.count()) << " s) on " << options.host << ':' << servo.port()
+              << '\n' << std::flush;
+    sprocket::replay::ServerReplay player(std::move(script), args.speed);
+    const auto serve = [&](TimePoint now) {
+        for (const sprocket::Event& event : servo.poll()) player.on_event(event, now);
+        return player.play(servo, now);
+    };
+    if (!args.headless && has_display())
+        return run_window(args, serve, options.host, servo.port(), argv0, ClientMode{true, "", {}});
+
+    Client watcher(options.host, servo.port(), args.name, ClientMode{true, "", {}});
+    const auto end = end_time(args);
+    std::optional<TimePoint> played_at;
+    for (;;) {
+        const TimePoint now = Clock::now();
+        if (time_is_up(end, now)) break;
+        const TimePoint next = serve(now);
+        watcher.update(now, 0);
+        if (player.done() && !played_at) played_at = now;
+        // Once all is played, until the watcher has every state (or it has had 5 s for it).
+        if (played_at && (watcher.snapshots() >= states || now - *played_at > std::chrono::seconds(5))) break;
+        watcher.wait(std::chrono::ceil<std::chrono::milliseconds>(std::min(next, now + std::chrono::milliseconds(10)) - now));
+    }
+    std::vector<Score> scores;
+    if (const Snapshot* last = watcher.latest()) {
+        for (const ShipState& ship : last->ships) {
+            const auto it = watcher.roster().find(ship.id);
+            scores.push_back({it != watcher.roster().end() ? it->second.name : "Player " + std::to_string(ship.id), ship.score});
+        }
+    }
+    print_board("replay of " + args.replay + "   tick " + std::to_string(watcher.latest() ? watcher.latest()->tick : 0),
+                std::move(scores), false);
+    std::cout << "replay finished: the watcher saw " << watcher.snapshots() << " of " << states << " states\n";
     return 0;
 }
 
@@ -354,14 +444,15 @@ int main(int argc, char** argv) {
                 std::cerr << "sprocket-arena: no display (DISPLAY is not set): join needs a window\n";
                 return 1;
             }
-            std::vector<std::unique_ptr<Bot>> none;
-            return run_window(args, nullptr, none, args.host, args.port.value_or(default_port), argv[0]);
+            return run_window(args, [](TimePoint) {}, args.host, args.port.value_or(default_port), argv[0],
+                              ClientMode{false, args.record, args.sim});
         }
+        if (args.mode == "replay") return run_replay(args, argv[0]);
 
         // play / host: a server in this process.
         const bool hosting = args.mode == "host";
         const std::string listen = args.listen.value_or(hosting ? "0.0.0.0" : "127.0.0.1");
-        Server server(args.port.value_or(hosting ? default_port : 0), listen, 32,
+        Server server(args.port.value_or(hosting ? default_port : 0), listen, 32, args.record,
                       hosting ? args.sim : sprocket::Simulation{});
         std::cout << "arena server listening on " << listen << ':' << server.port() << '\n';
         if (hosting) std::cout << "others join with: sprocket-arena join <this machine's address>:" << server.port() << '\n';
@@ -379,7 +470,12 @@ int main(int argc, char** argv) {
                       << server.port() << "` from a machine with one.\n";
             return run_headless(server, bots, end_time(args, 20.0));
         }
-        return run_window(args, &server, bots, "127.0.0.1", server.port(), argv[0]);
+        const auto local = [&](TimePoint now) {
+            server.update(now);
+            for (auto& bot : bots) bot->update(now);
+            server.take_log();
+        };
+        return run_window(args, local, "127.0.0.1", server.port(), argv[0], ClientMode{false, "", args.sim});
     } catch (const std::runtime_error& e) {
         std::cerr << "sprocket-arena: " << e.what() << '\n';
         return 1;

@@ -305,7 +305,9 @@ void Renderer::draw_feed(sf::RenderTarget& target, const Client& client, const H
         line.setPosition(30, bottom - 25);
         target.draw(line);
     } else {
-        sf::Text hint = text("WASD / arrows: move    Enter: chat    F3 / Tab: network    Esc: quit", 13, dim);
+        sf::Text hint = text(client.watching() ? "Watching a replay    F3 / Tab: network    Esc: quit"
+                                               : "WASD / arrows: move    Enter: chat    F3 / Tab: network    Esc: quit",
+                             13, dim);
         hint.setPosition(static_cast<float>(target.getSize().x) - hint.getLocalBounds().width - 24, bottom - 6);
         target.draw(hint);
     }

@@ -6,10 +6,12 @@ namespace arena {
 
 namespace {
 
-sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players, const sprocket::Simulation& sim) {
+sprocket::ServoOptions servo_options(const std::string& host, std::size_t max_players, const std::string& record,
+                                     const sprocket::Simulation& sim) {
     sprocket::ServoOptions options;
     options.simulate = sim;
     options.host = host;
+    options.record = record;
     options.application = "sprocket-arena";
     options.max_clients = max_players;
     options.heartbeat_interval = std::chrono::milliseconds(250);  // an RTT sample 4 times a second
@@ -21,8 +23,9 @@ constexpr auto tick_length = std::chrono::duration_cast<Clock::duration>(std::ch
 
 }  // namespace
 
-Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players, const sprocket::Simulation& sim)
-    : servo_(port, servo_options(host, max_players, sim)) {}
+Server::Server(std::uint16_t port, const std::string& host, std::size_t max_players, const std::string& record,
+               const sprocket::Simulation& sim)
+    : servo_(port, servo_options(host, max_players, record, sim)) {}
 
 TimePoint Server::update(TimePoint now) {
     for (const sprocket::Event& event : servo_.poll()) handle(event, now);

@@ -18,10 +18,12 @@ using TimePoint = Clock::time_point;
 
 class Server {
 public:
-    /// Listens on `host:port` (port 0: any free port). Throws std::runtime_error if it cannot.
-    /// `sim`: a simulated network on every client's connection (`host --sim`); none by default.
+    /// Listens on `host:port` (port 0: any free port), recording the match to `record` unless
+    /// it is empty, with a simulated network on every client's connection (`sim`, `host --sim`).
+    /// Throws std::runtime_error if it cannot listen, std::system_error if it cannot create the
+    /// recording.
     explicit Server(std::uint16_t port, const std::string& host = "127.0.0.1", std::size_t max_players = 32,
-                    const sprocket::Simulation& sim = {});
+                    const std::string& record = "", const sprocket::Simulation& sim = {});
 
     std::uint16_t port() const { return servo_.port(); }
     /// Handles what arrived and runs every tick due by `now`. Returns when the next tick is due.

@@ -35,7 +35,9 @@ Servo::Servo(std::uint16_t port, ServoOptions options)
 
 Servo::~Servo() {
     // Waits until the listeners are closed and every client has its goodbye queued.
-    if (core_) reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (!core_) return;
+    reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (core_->recorder) core_->recorder->flush();  // the leaves are recorded: the file is complete
 }
 
 Servo::Servo(Servo&&) noexcept = default;
@@ -96,11 +98,13 @@ void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
 }
 
 bool Servo::send(ClientId client, const Packet& packet) {
-    const auto link = core().find(client);
+    ServoCore& core = this->core();
+    const auto link = core.find(client);
     if (!link) return false;
     std::size_t frame = 0;
     std::size_t written = 0;
-    const auto result = link->outbox().push_packet(packet, &frame, &written);
+    const auto result = detail::push_recorded(core.recorder.get(), packet, client,
+                                              [&] { return link->outbox().push_packet(packet, &frame, &written); });
     link->count_written(written);
     if (result == detail::Outbox::Push::overflow || link->outbox().needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
@@ -116,21 +120,31 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     Bytes frame;
     append_packet_frame(frame, packet);
     detail::Outbox::check_fits(frame.size(), core.options.max_frame_size, core.options.max_send_queue);
-    const auto links = core.links();
     std::size_t queued = 0;
+    std::vector<ClientId> to;  // when recording: whom it was queued for
     bool wake = false;
-    for (const auto& [id, link] : links) {
-        if (id == except) continue;
-        const auto result = link->outbox().push_frames(frame, packet.channel());
-        if (result == detail::Outbox::Push::queued) {
-            link->count_sent(packet.channel(), frame.size());
-            ++queued;
+    const auto push = [&] {
+        for (const auto& [id, link] : core.links()) {
+            if (id == except) continue;
+            const auto result = link->outbox().push_frames(frame, packet.channel());
+            if (result == detail::Outbox::Push::queued) {
+                link->count_sent(packet.channel(), frame.size());
+                ++queued;
+                if (core.recorder) to.push_back(id);
+            }
+            wake |= result != detail::Outbox::Push::closed;
         }
-        wake |= result != detail::Outbox::Push::closed;
-    }
+        // Recorded once for `sendall` (client 0: every client), once per client otherwise.
+        if (core.recorder && except == 0 && queued > 0) to.assign(1, 0);
+        return to;
+    };
+    if (core.recorder) core.recorder->record_sent(packet, push);
+    else push();
     if (wake) reactor_->wake();
     return queued;
 }
+
+RecordingStatus Servo::recording() const { return detail::recording_status(core().recorder.get()); }
 
 std::vector<ClientInfo> Servo::clients() const { return core().clients(); }
 

@@ -70,11 +70,18 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
     // client since `admit` registered it.
     send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version}); }, true);
     open(now);
-    core_->inbox.push(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
+    report(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
 }
 
 void ServerLink::on_packet(Packet packet, std::size_t bytes) {
-    core_->inbox.push(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes, budget(), true);
+    report(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes);
+}
+
+void ServerLink::report(Event event, std::size_t bytes) {
+    record_event(core_->recorder.get(), event, event.detail);
+    // Packets are announced once per read (on_frames_done); other events wake waiters at once.
+    if (event.kind == EventKind::packet) core_->inbox.push(std::move(event), bytes, budget(), true);
+    else core_->inbox.push(std::move(event));
 }
 
 void ServerLink::on_frames_done() { core_->inbox.announce(); }
@@ -85,7 +92,7 @@ void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePo
         return;
     }
     core_->left(id_);
-    core_->inbox.push(Event{EventKind::left, id_, {}, reason, detail});
+    report(Event{EventKind::left, id_, {}, reason, detail});
 }
 
 void ServerLink::on_released(TimePoint) { core_->released(this); }
@@ -122,7 +129,8 @@ void Listener::ready(short, TimePoint now) {
 
 // --- ServoCore -----------------------------------------------------------------------------------
 
-ServoCore::ServoCore(Reactor& r, const ServoOptions& o) : options(o), reactor(r), inbox(r) {}
+ServoCore::ServoCore(Reactor& r, const ServoOptions& o)
+    : options(o), reactor(r), inbox(r), recorder(open_recorder(o, RecordRole::server)) {}
 
 std::uint16_t ServoCore::listen(const std::string& host, std::uint16_t port) {
     const sf::IpAddress address(host);

@@ -5,6 +5,7 @@
 #include <sprocket/detail/callbacks.hpp>
 #include <sprocket/detail/connection.hpp>
 #include <sprocket/detail/control.hpp>
+#include <sprocket/detail/recorder.hpp>
 #include <sprocket/servo.hpp>
 
 #include <deque>
@@ -42,6 +43,8 @@ protected:
 
 private:
     void reject(RejectCode code, const std::string& text, TimePoint now);
+    // Records the event (when recording) and queues it for the game.
+    void report(Event event, std::size_t bytes = 0);
 
     std::shared_ptr<ServoCore> core_;
     ClientId id_ = 0;
@@ -102,6 +105,8 @@ public:
     Reactor& reactor;
     Inbox inbox;
     Callbacks callbacks;
+    /// Null when not recording (ConnectionOptions::record, $SPROCKET_RECORD).
+    const std::unique_ptr<Recorder> recorder;
 
 private:
     mutable std::mutex mutex_;

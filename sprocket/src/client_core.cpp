@@ -8,7 +8,10 @@ namespace sprocket::detail {
 
 ClientCore::ClientCore(Reactor& reactor, const std::string& host, std::uint16_t port,
                        const SprocketOptions& options)
-    : Connection(options), inbox(reactor), options_(options), host_(host), address_(host), port_(port) {}
+    : Connection(options),
+      inbox(reactor),
+      recorder(open_recorder(options, RecordRole::client)),
+      options_(options), host_(host), address_(host), port_(port) {}
 
 void ClientCore::start(TimePoint now) {
     started_ = true;
@@ -17,7 +20,7 @@ void ClientCore::start(TimePoint now) {
         shut_down_ = true;
         outbox().reset(false);  // first: once the game sees the status, sends must fail
         set_status(State::disconnected, CloseReason::connect_failed, why);
-        inbox.push(Event{EventKind::disconnected, 0, {}, CloseReason::connect_failed, why});
+        report(Event{EventKind::disconnected, 0, {}, CloseReason::connect_failed, why});
         return;
     }
     start_connect(address_, port_, now);
@@ -50,7 +53,7 @@ void ClientCore::shutdown(TimePoint now) {
 void ClientCore::report_closed() {
     if (status().state == State::disconnected) return;
     set_status(State::disconnected, CloseReason::closed, "closed by this side");
-    inbox.push(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
+    report(Event{EventKind::disconnected, id(), {}, CloseReason::closed, "closed by this side"});
 }
 
 TimePoint ClientCore::service(TimePoint now) {
@@ -104,7 +107,7 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
             return;
         }
         set_status(State::connected, CloseReason::none, "");
-        inbox.push(Event{EventKind::connected, welcome->client, {}, CloseReason::none, ""});
+        report(Event{EventKind::connected, welcome->client, {}, CloseReason::none, ""});
         return;
     }
     if (frame.kind == static_cast<std::uint8_t>(FrameKind::reject)) {
@@ -116,7 +119,17 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
 }
 
 void ClientCore::on_packet(Packet packet, std::size_t bytes) {
-    inbox.push(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes, budget(), true);
+    report(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes);
+}
+
+void ClientCore::report(Event event, std::size_t bytes) {
+    if (recorder) {
+        const bool connected = event.kind == EventKind::connected;
+        record_event(recorder.get(), event, connected ? host_ + ":" + std::to_string(port_) : std::string());
+    }
+    // Packets are announced once per read (on_frames_done); other events wake waiters at once.
+    if (event.kind == EventKind::packet) inbox.push(std::move(event), bytes, budget(), true);
+    else inbox.push(std::move(event));
 }
 
 void ClientCore::on_frames_done() { inbox.announce(); }
@@ -132,7 +145,7 @@ void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePo
     const ClientId me = id();
     const bool again = reconnects_after(reason);
     set_status(again ? State::connecting : State::disconnected, reason, detail);
-    inbox.push(Event{EventKind::disconnected, me, {}, reason, detail});
+    report(Event{EventKind::disconnected, me, {}, reason, detail});
     if (!again) return;
     // Exponential backoff: delay, 2 x delay, 4 x delay, ... up to the maximum.
     Millis delay = options_.reconnect_delay;
@@ -143,7 +156,4 @@ void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePo
     inbox.push(Event{EventKind::reconnecting, me, {}, reason,
                      "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms"});
 }
-
-
-
 }  // namespace sprocket::detail

@@ -4,6 +4,7 @@
 
 #include <sprocket/detail/callbacks.hpp>
 #include <sprocket/detail/connection.hpp>
+#include <sprocket/detail/recorder.hpp>
 #include <sprocket/sprocket.hpp>
 
 #include <mutex>
@@ -29,6 +30,8 @@ public:
 
     Inbox inbox;
     Callbacks callbacks;
+    /// Null when not recording (ConnectionOptions::record, $SPROCKET_RECORD).
+    const std::unique_ptr<Recorder> recorder;
 
 protected:
     void on_tcp_connected(TimePoint now) override;
@@ -43,6 +46,8 @@ protected:
 
 private:
     void set_status(State state, CloseReason reason, std::string detail);
+    // Records the event (when recording) and queues it for the game.
+    void report(Event event, std::size_t bytes = 0);
     void report_closed();  // status and event for a close by this side (once)
 
     SprocketOptions options_;

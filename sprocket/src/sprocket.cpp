@@ -37,7 +37,15 @@ Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions 
 }
 
 Sprocket::~Sprocket() {
-    if (core_) reactor_->post([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (!core_) return;
+    if (!core_->recorder) {
+        reactor_->post([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+        return;
+    }
+    // Recording: wait the moment it takes the I/O thread to record the close, so the file is
+    // complete when the destructor returns.
+    reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    core_->recorder->flush();
 }
 
 Sprocket::Sprocket(Sprocket&&) noexcept = default;
@@ -57,14 +65,16 @@ detail::ClientCore& Sprocket::core() const {
 }
 
 bool Sprocket::send(const Packet& packet) {
+    ClientCore& core = this->core();
     std::size_t frame = 0;
     std::size_t written = 0;
-    detail::Outbox& outbox = core().outbox();
-    const auto result = outbox.push_packet(packet, &frame, &written);
-    core_->count_written(written);
+    detail::Outbox& outbox = core.outbox();
+    const auto result = detail::push_recorded(core.recorder.get(), packet, core.id(),
+                                              [&] { return outbox.push_packet(packet, &frame, &written); });
+    core.count_written(written);
     if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
-    core_->count_sent(packet.channel(), frame);
+    core.count_sent(packet.channel(), frame);
     return true;
 }
 
@@ -119,9 +129,12 @@ std::chrono::microseconds Sprocket::rtt() const { return core().rtt(); }
 
 Stats Sprocket::stats() const { return core().stats(); }
 
+RecordingStatus Sprocket::recording() const { return detail::recording_status(core().recorder.get()); }
+
 void Sprocket::close() {
     core();
     reactor_->run_and_wait([core = core_] { core->shutdown(detail::SteadyClock::now()); });
+    if (core_->recorder) core_->recorder->flush();
 }
 
 }  // namespace sprocket

@@ -128,7 +128,7 @@ TEST_CASE("the own ship moves at once (prediction) and agrees with the server on
 
 TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settles where the server has it") {
     Server server(0);
-    Client me("127.0.0.1", server.port(), "Ada", sprocket::Simulation::parse("latency=150ms jitter=20ms"));
+    Client me("127.0.0.1", server.port(), "Ada", ClientMode{false, "", sprocket::Simulation::parse("latency=150ms jitter=20ms")});
     std::uint8_t keys = 0;
     const auto frame = [&](TimePoint now) { me.update(now, keys); };
     REQUIRE(play_until(server, frame, [&] { return me.view(Clock::now()).me() != nullptr; }));

@@ -1,5 +1,6 @@
 // The real windowed game under Xvfb: it starts, plays against bots and saves a screenshot that
-// shows the arena with several players. Built only when xvfb-run is available.
+// shows the arena with several players, and a recorded match replayed in it. Built only when
+// xvfb-run is available.
 #include <doctest/doctest.h>
 
 #include "../support/child_process.hpp"
@@ -9,6 +10,8 @@
 
 #include <cstdio>
 #include <map>
+#include <string>
+#include <vector>
 #include <unistd.h>
 
 using testsupport::ChildProcess;
@@ -31,21 +34,38 @@ std::size_t pixels_near(const sf::Image& image, sf::Color colour, int tolerance)
     return n;
 }
 
-}  // namespace
+// The players' colours, first to join first: in `play` the human and three bots.
+const sf::Color palette[] = {{0x4f, 0xc3, 0xf7}, {0xff, 0x8a, 0x65}, {0xae, 0xd5, 0x81}, {0xba, 0x68, 0xc8}};
 
-TEST_CASE("the game's window shows the arena with several players (Xvfb screenshot)") {
-    const std::string shot = "/tmp/sprocket-arena-test-" + std::to_string(::getpid()) + ".png";
+// How many of the first `n` players' colours show up on a patch of pixels (ships are drawn in them).
+int players_seen(const sf::Image& image, std::size_t n) {
+    int seen = 0;
+    for (std::size_t i = 0; i < n; ++i) seen += pixels_near(image, palette[i], 40) > 60;
+    return seen;
+}
+
+// Runs the game with `args` under Xvfb, saving its last frame to `shot`, and loads that frame.
+sf::Image screenshot_of(std::vector<std::string> args, const std::string& shot) {
     std::remove(shot.c_str());
-    ChildProcess game(XVFB_RUN_PATH, {"-a", "-s", "-screen 0 1280x800x24", ARENA_PATH, "play", "--seconds", "4",
-                                      "--name", "Tester", "--overlay", "--screenshot", shot});
+    args.insert(args.begin(), {"-a", "-s", "-screen 0 1280x800x24", ARENA_PATH});
+    args.insert(args.end(), {"--screenshot", shot});
+    ChildProcess game(XVFB_RUN_PATH, args);
     const auto code = game.wait_exit(Clock::now() + std::chrono::seconds(60));
     REQUIRE(code.has_value());
     INFO("stdout: " << game.out() << "\nstderr: " << game.err());
     REQUIRE(*code == 0);
     CHECK(game.out().find("screenshot saved") != std::string::npos);
-
     sf::Image image;
     REQUIRE(image.loadFromFile(shot));
+    std::remove(shot.c_str());
+    return image;
+}
+
+}  // namespace
+
+TEST_CASE("the game's window shows the arena with several players (Xvfb screenshot)") {
+    const std::string shot = "/tmp/sprocket-arena-test-" + std::to_string(::getpid()) + ".png";
+    const sf::Image image = screenshot_of({"play", "--seconds", "4", "--name", "Tester", "--overlay"}, shot);
     CHECK(image.getSize() == sf::Vector2u(1280, 800));
 
     // Not blank: the floor's navy covers much of it, and plenty of it is something else.
@@ -54,13 +74,22 @@ TEST_CASE("the game's window shows the arena with several players (Xvfb screensh
     CHECK(floor > total / 4);
     CHECK(pixels_near(image, sf::Color::Black, 4) < total / 2);
 
-    // Several players: ships are drawn in the players' colours (the first four of the palette:
-    // the human and three bots), so each colour shows up on a patch of pixels.
-    const sf::Color palette[] = {{0x4f, 0xc3, 0xf7}, {0xff, 0x8a, 0x65}, {0xae, 0xd5, 0x81}, {0xba, 0x68, 0xc8}};
-    int players_seen = 0;
-    for (const sf::Color& c : palette) players_seen += pixels_near(image, c, 40) > 60;
-    CHECK(players_seen >= 3);
+    // Several players: the human and three bots.
+    CHECK(players_seen(image, 4) >= 3);
     // Coins: gold.
     CHECK(pixels_near(image, sf::Color(255, 205, 80), 50) > 100);
-    std::remove(shot.c_str());
+}
+
+TEST_CASE("a match recorded with --record replays in a window that watches it (Xvfb screenshot)") {
+    const std::string base = "/tmp/sprocket-arena-replay-test-" + std::to_string(::getpid());
+    const std::string match = base + ".rec";
+    ChildProcess record(ARENA_PATH, {"play", "--headless", "--seconds", "3", "--record", match});
+    const auto recorded = record.wait_exit(Clock::now() + std::chrono::seconds(60));
+    REQUIRE(recorded.has_value());
+    REQUIRE(*recorded == 0);
+
+    const sf::Image image = screenshot_of({"replay", match, "--seconds", "3"}, base + ".png");
+    std::remove(match.c_str());
+    // The three bots of the recording (the replay's own window has no ship).
+    CHECK(players_seen(image, 3) == 3);
 }

@@ -5,6 +5,7 @@
 #include <sprocket/event.hpp>
 #include <sprocket/options.hpp>
 #include <sprocket/packet.hpp>
+#include <sprocket/recording.hpp>
 #include <sprocket/stats.hpp>
 
 #include <chrono>
@@ -88,11 +89,12 @@ public:
     /// Listens on `options.host:port`; port 0 lets the OS pick (see `port()`).
     /// Throws std::runtime_error when it cannot listen, e.g.
     /// `servo: cannot listen on 127.0.0.1:4242 (address already in use)`; std::invalid_argument
-    /// for unusable options (see `Sprocket`).
+    /// for unusable options (see `Sprocket`); std::system_error when `options.record` (or
+    /// $SPROCKET_RECORD) names a file that cannot be created.
     explicit Servo(std::uint16_t port = 0, ServoOptions options = {});
     /// Says goodbye (`server_shutdown`) to every client and stops listening; returns once the
     /// I/O thread has done so (a moment). Queued bytes leave in the background for at most
-    /// `linger`.
+    /// `linger`. A recording is complete on disk when it returns (every client's `left` included).
     ~Servo();
     Servo(Servo&&) noexcept;
     Servo& operator=(Servo&&) noexcept;
@@ -137,6 +139,14 @@ public:
     std::vector<ClientInfo> clients() const;
     /// Counters and the memory held for connections. Waits briefly for the I/O thread to count.
     ServoStats stats() const;
+    /// The file this server records to (empty path when it does not), how many records it
+    /// wrote, and why recording stopped if a write failed. See ConnectionOptions::record.
+    /// Records: each `send` (`sent` to that client), each `sendall` (one `sent` to client 0:
+    /// every client), each `sendall_except` (one `sent` per client it was queued for) — when
+    /// accepted, stamped when queued; each packet received (`received`, stamped when the I/O
+    /// thread decoded it, before `get()` takes it); each `joined` (with the client's address)
+    /// and `left` (with the reason). Connections that never joined are not recorded.
+    RecordingStatus recording() const;
     /// The connections closed before they joined since the last call, oldest first: bad
     /// handshakes, wrong passwords, bytes that are not sprocket's, silence past
     /// `handshake_timeout`, evictions when `max_pending` is reached. Keeps the newest 256;

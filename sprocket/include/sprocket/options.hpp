@@ -45,6 +45,13 @@ struct ConnectionOptions {
     /// simulates nothing, the environment variable `SPROCKET_SIM` is read instead; a bad
     /// `SPROCKET_SIM` makes the endpoint's constructor throw std::invalid_argument.
     Simulation simulate;
+    /// A file to record every packet sent and received, and every join and leave, to, with
+    /// timestamps (recording.hpp; docs/RECORDING.md). "" = off, unless the environment
+    /// variable SPROCKET_RECORD names a file: then the process's first endpoint records to it
+    /// and the Nth (N >= 2) to `FILE.N`. The endpoint's constructor throws std::system_error
+    /// when the file cannot be created; a write failure later only stops the recording
+    /// (`recording().error`).
+    std::string record;
 };
 
 }  // namespace sprocket

@@ -5,6 +5,7 @@
 #include <sprocket/event.hpp>
 #include <sprocket/options.hpp>
 #include <sprocket/packet.hpp>
+#include <sprocket/recording.hpp>
 #include <sprocket/stats.hpp>
 
 #include <cstdint>
@@ -61,11 +62,15 @@ public:
     /// Starts connecting to `host:port` (a numeric address or a name; a name is resolved here,
     /// on the calling thread). Packets sent before the connection is up are queued and go out
     /// right after the handshake. Throws std::invalid_argument for unusable options (an
-    /// application name or password over 255 bytes, `timeout` <= `heartbeat_interval`, ...).
+    /// application name or password over 255 bytes, `timeout` <= `heartbeat_interval`, ...),
+    /// and std::system_error when `options.record` (or $SPROCKET_RECORD) names a file that
+    /// cannot be created.
     Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options = {});
     /// Says goodbye (`CloseReason::closed`) after what is queued, then closes. Returns at once;
     /// the bytes leave in the background (at most `linger`). If it is still connecting, the
-    /// handshake may finish within `linger`, so "send, then destroy" still delivers.
+    /// handshake may finish within `linger`, so "send, then destroy" still delivers. When
+    /// recording, it first waits the moment the I/O thread takes to record the close, then
+    /// writes the recording's buffer to the file.
     ~Sprocket();
     Sprocket(Sprocket&&) noexcept;
     Sprocket& operator=(Sprocket&&) noexcept;
@@ -115,6 +120,12 @@ public:
     std::chrono::microseconds rtt() const;
     /// Packets and bytes moved so far, the RTT and the send queue: a cheap snapshot (see Stats).
     Stats stats() const;
+    /// The file this endpoint records to (empty path when it does not), how many records it
+    /// wrote, and why recording stopped if a write failed. See ConnectionOptions::record.
+    /// Records: each packet `send` accepted (`sent`, stamped when queued), each packet
+    /// received (`received`, stamped when the I/O thread decoded it, before `get()` takes it),
+    /// each welcome (`joined`) and each disconnection (`left`).
+    RecordingStatus recording() const;
 
     /// Says goodbye and closes now; no reconnect. Later sends return false; the status is
     /// `disconnected` (`closed`) when it returns. Packets queued before still go out, even

@@ -26,11 +26,13 @@ inline auto channel_only(std::string_view channel) {
     };
 }
 
-/// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks. `core` (with
+/// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks; writes the
+/// endpoint's recording to its file when a write is due. `core` (with
 /// `inbox` and `callbacks`) is taken by value on purpose: a callback may destroy the endpoint.
 template <class Core, class Select>
 std::vector<Event> drain(const std::shared_ptr<Core> core, Select&& select) {
     std::vector<Event> events = core->inbox.take(std::forward<Select>(select));
+    if (core->recorder) core->recorder->flush_if_due();  // the game's loop keeps the file fresh
     for (const Event& e : events) {
         if (!is_packet(e)) core->callbacks.dispatch(e);
     }
