@@ -40,6 +40,19 @@ bool has_line(const Client& client, const std::string& text) {
                        [&](const FeedLine& line) { return line.text.find(text) != std::string::npos; });
 }
 
+// With the keys let go: plays until the server's ship has stopped, then until the drawn ship
+// (prediction) is where the server has it.
+void settle(Server& server, const std::function<void(TimePoint)>& frame, const Client& me) {
+    REQUIRE(play_until(server, frame, [&] {
+        const Player* p = server.world().find(me.id());
+        return p && length(p->ship.vel) < 0.5f;
+    }));
+    REQUIRE(play_until(server, frame, [&] {
+        const Player* p = server.world().find(me.id());
+        return length(me.view(Clock::now()).me()->pos - p->ship.pos) < 1.0f;
+    }));
+}
+
 }  // namespace
 
 TEST_CASE("bots play: each sees every other move, and scores change") {
@@ -116,14 +129,7 @@ TEST_CASE("the own ship moves at once (prediction) and agrees with the server on
 
     // Let go: once every input is applied and the ship has stopped, prediction = the server.
     keys = 0;
-    REQUIRE(play_until(server, frame, [&] {
-        const Player* p = server.world().find(me.id());
-        return p && length(p->ship.vel) < 0.5f;
-    }));
-    REQUIRE(play_until(server, frame, [&] {
-        const Player* p = server.world().find(me.id());
-        return length(me.view(Clock::now()).me()->pos - p->ship.pos) < 1.0f;
-    }));
+    settle(server, frame, me);
 }
 
 TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settles where the server has it") {
@@ -144,14 +150,7 @@ TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settl
         if (ship.id == me.id()) CHECK(std::abs(ship.ship.pos.x - start.x) < 0.01f);
     }
     keys = 0;
-    REQUIRE(play_until(server, frame, [&] {
-        const Player* p = server.world().find(me.id());
-        return p && length(p->ship.vel) < 0.5f;
-    }));
-    REQUIRE(play_until(server, frame, [&] {
-        const Player* p = server.world().find(me.id());
-        return length(me.view(Clock::now()).me()->pos - p->ship.pos) < 1.0f;
-    }));
+    settle(server, frame, me);
     CHECK(me.connection().stats().rtt_min >= 150ms);
 }
 
