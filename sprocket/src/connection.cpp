@@ -16,6 +16,9 @@ constexpr std::size_t min_read = std::size_t{64} << 10;   // bytes
 constexpr std::size_t max_read = std::size_t{1} << 20;    // bytes
 // One connection's turn on the I/O thread reads at most this much, so others are served too.
 constexpr std::size_t read_turn = std::size_t{1} << 20;   // bytes
+// A socket counts as writable while less than this is unsent in the kernel (TCP_NOTSENT_LOWAT):
+// pieces of a big frame go out one per drained socket, so small frames never queue behind more.
+constexpr int unsent_mark = 256 << 10;  // bytes
 
 std::uint64_t stamp(TimePoint t) {
     return static_cast<std::uint64_t>(
@@ -62,7 +65,7 @@ short Connection::interest() const {
     short want = 0;
     if (phase_ == Phase::connecting) return writable;
     if ((reading() && !sim_full()) || (phase_ == Phase::closing && write_shut_)) want |= readable;
-    if (written_ < writing_.size()) want |= writable;
+    if (written_ < writing_.size() || drain_first_) want |= writable;
     return want;
 }
 
@@ -79,6 +82,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
     // the process on a descriptor above 1023).
     int error = 0;
     const sf::Socket::Status status = socket_->connect_nonblocking(address, port, error);
+    if (socket_->getHandle() != sf::SocketHandle(-1)) limit_unsent(static_cast<int>(socket_->getHandle()), unsent_mark);
     if (status == sf::Socket::Done) {
         phase_ = Phase::handshake;
         on_tcp_connected(now);
@@ -93,6 +97,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
 void Connection::adopt(std::unique_ptr<TcpStream> socket, TimePoint now) {
     socket_ = std::move(socket);
     socket_->setBlocking(false);
+    limit_unsent(static_cast<int>(socket_->getHandle()), unsent_mark);
     phase_ = Phase::handshake;
     deadline_ = now + options_.handshake_timeout;
     last_heard_ = now;
@@ -187,6 +192,7 @@ void Connection::drop_stream() {
 
 void Connection::release(TimePoint now) {
     outbox_.forbid_direct();  // before the descriptor can be closed and reused
+    drain_first_ = false;
     if (socket_) socket_->disconnect();
     socket_.reset();
     phase_ = Phase::idle;
@@ -282,7 +288,10 @@ void Connection::ready(short readiness, TimePoint now) {
         flush(now);
         return;
     }
-    if (readiness & writable) flush(now);
+    if (readiness & writable) {
+        drain_first_ = false;  // the kernel holds less than its low-water mark now: next piece
+        flush(now);
+    }
     if (phase_ == Phase::idle) return;
     if (interest() & readable) {
         if (readiness & (readable | hangup | failed)) read(now);
@@ -495,7 +504,10 @@ void Connection::assemble(const FrameView& fragment, TimePoint now) {
         close(CloseReason::protocol_error, bad, Farewell::goodbye, now);
         return;
     }
-    if (assembly_.size() < frame_header_size + size) return;
+    if (assembly_.size() < frame_header_size + size) {
+        assembly_.reserve(frame_header_size + size);  // once: no regrowth as the pieces arrive
+        return;
+    }
     const Bytes whole = std::move(assembly_);
     assembly_ = Bytes();
     handle(FrameView{kind, whole.data() + frame_header_size, size}, now);
@@ -516,15 +528,16 @@ void Connection::flush(TimePoint now) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
+            if (drain_first_) break;  // wait for writable before the next piece of a big frame
             if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) {
                 if (sim_out_) {
                     // The simulated network takes the bytes now and lets them out when due.
-                    outbox_.take(staged_);
+                    drain_first_ = outbox_.take(staged_);
                     sim_out_->push(now, staged_.data(), staged_.size());
                     staged_.clear();
                     took_ = true;
                 } else {
-                    outbox_.take(writing_);
+                    drain_first_ = outbox_.take(writing_);
                 }
             }
             if (sim_out_) sim_out_->take_due(now, writing_);
@@ -547,12 +560,12 @@ void Connection::flush(TimePoint now) {
     }
     // Everything is out. An open connection lets `send` write straight to the socket until the
     // next bytes have to wait (no simulated network in between).
-    if (phase_ == Phase::open && !sim_out_) {
+    if (phase_ == Phase::open && !sim_out_ && !drain_first_) {
         const int fd = static_cast<int>(socket_->getHandle());
         if (outbox_.direct_descriptor() != fd) outbox_.allow_direct(fd);
     }
     // A closing connection now half-closes and waits for the peer's end.
-    if (phase_ == Phase::closing && !write_shut_ && !(sim_out_ && !sim_out_->empty())) {
+    if (phase_ == Phase::closing && !write_shut_ && !drain_first_ && !(sim_out_ && !sim_out_->empty())) {
         shutdown_write(static_cast<int>(socket_->getHandle()));
         write_shut_ = true;
     }

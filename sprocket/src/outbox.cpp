@@ -109,12 +109,13 @@ std::size_t Outbox::unsent() const {
     return unsent_;
 }
 
-void Outbox::take(Bytes& out, bool all) {
+bool Outbox::take(Bytes& out, bool all) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
     // `all`: everything, a big frame already begun in pieces, the others whole).
     const std::size_t piece = std::min(piece_size, max_frame_);
+    bool took_piece = false;
     while (!bulk_.empty()) {
         Bulk& bulk = bulk_.front();
         if (bulk.offset == 0 && (all || bulk.frame.size() <= std::min(bulk_threshold, max_frame_))) {
@@ -126,11 +127,13 @@ void Outbox::take(Bytes& out, bool all) {
         append_frame(out, static_cast<std::uint8_t>(FrameKind::fragment), bulk.frame.data() + bulk.offset, n);
         unsent_ += frame_header_size;  // the fragment's own header is sent too
         bulk.offset += n;
+        took_piece = true;
         if (bulk.offset == bulk.frame.size()) bulk_.pop_front();
         if (!all) break;
     }
     has_data_.store(!bulk_.empty());
     direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
+    return took_piece && !bulk_.empty();
 }
 
 void Outbox::allow_direct(int descriptor) {

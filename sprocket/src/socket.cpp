@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,6 +72,10 @@ std::size_t pending_input(int descriptor) {
 }
 
 void shutdown_write(int descriptor) { ::shutdown(descriptor, SHUT_WR); }
+
+void limit_unsent(int descriptor, int bytes) {
+    ::setsockopt(descriptor, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bytes, sizeof bytes);
+}
 
 std::size_t send_now(int descriptor, const std::uint8_t* data, std::size_t size) {
     ssize_t n;

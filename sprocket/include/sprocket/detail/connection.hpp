@@ -151,6 +151,7 @@ private:
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
     Bytes assembly_;  // a big frame's fragments so far (header included)
+    bool drain_first_ = false;  // a piece of a big frame went out: take more once the socket drained
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent
     Phase phase_ = Phase::idle;

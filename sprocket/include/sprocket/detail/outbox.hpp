@@ -93,7 +93,10 @@ public:
 
     /// I/O thread: moves the queued bytes into `out` (which must be empty) by swapping buffers,
     /// plus one piece of a big frame (`all`: every byte queued, for a stream about to end).
-    void take(Bytes& out, bool all = false);
+    /// True when a piece was taken and more of the bulk lane waits: the caller should let the
+    /// socket drain before taking more, so small frames queued meanwhile are not behind a
+    /// kernel buffer full of it.
+    bool take(Bytes& out, bool all = false);
     /// I/O thread: `n` bytes taken earlier reached the kernel.
     void sent(std::size_t n);
     /// Keeps what is queued but refuses new pushes (`closed`): the connection is closing.
