@@ -112,9 +112,8 @@ int sink_raw(std::size_t max) {
 
 int sink_sfml() {
     sf::TcpListener listener;
-    sf_listen_reported(listener);
     sf::TcpSocket socket;
-    check(listener.accept(socket) == sf::Socket::Done, "sf: accept failed");
+    sf_accept_reported(listener, socket);
     for (;;) {
         sf::Packet in;
         check(socket.receive(in) == sf::Socket::Done, "sf: receive failed");

@@ -73,9 +73,8 @@ int serve_raw() {
 
 int serve_sfml() {
     sf::TcpListener listener;
-    sf_listen_reported(listener);
     sf::TcpSocket socket;
-    if (listener.accept(socket) != sf::Socket::Done) throw std::runtime_error("sf::TcpListener: accept failed");
+    sf_accept_reported(listener, socket);
     sf::Packet in;
     while (socket.receive(in) == sf::Socket::Done) {
         PlayerState s;
@@ -114,15 +113,28 @@ int serve_enet() {
 
 // --- clients: COUNT round trips, each checked ----------------------------------------------------
 
+/// `total` round trips, each `echo(i)` sending state i and returning the id that came back
+/// (checked against i; `who` names the transport in the error): microseconds each.
+template <class Echo>
+std::vector<double> timed_round_trips(int total, const char* who, Echo&& echo) {
+    std::vector<double> us;
+    us.reserve(static_cast<std::size_t>(total));
+    for (int i = 0; i < total; ++i) {
+        const std::int64_t start = now_ns();
+        const int echoed = echo(i, start);
+        const std::int64_t end = now_ns();
+        check(echoed == i, std::string(who) + ": wrong echo");
+        us.push_back(static_cast<double>(end - start) / 1e3);
+    }
+    return us;
+}
+
 std::vector<double> ping_sprocket(std::uint16_t port, int total, bool spin) {
     sprocket::Sprocket client("127.0.0.1", port);
     check(client.wait_connected(5s), "sprocket: not connected within 5 s");
     PlayerState state;
-    std::vector<double> us;
-    us.reserve(static_cast<std::size_t>(total));
-    for (int i = 0; i < total; ++i) {
+    return timed_round_trips(total, "sprocket", [&](int i, std::int64_t start) {
         state.id = i;
-        const std::int64_t start = now_ns();
         client.send(to_packet(state));
         std::vector<sprocket::Packet> got;
         if (spin) {
@@ -131,11 +143,8 @@ std::vector<double> ping_sprocket(std::uint16_t port, int total, bool spin) {
         } else {
             got = client.get(5s);
         }
-        const std::int64_t end = now_ns();
-        check(got.size() == 1 && got[0].get<int>("id") == i, "sprocket: wrong echo");
-        us.push_back(static_cast<double>(end - start) / 1e3);
-    }
-    return us;
+        return got.size() == 1 ? got[0].get<int>("id") : -1;
+    });
 }
 
 std::vector<double> ping_raw(std::uint16_t port, int total) {
@@ -144,11 +153,8 @@ std::vector<double> ping_raw(std::uint16_t port, int total) {
     PlayerState state;
     MessageReader reader;
     std::vector<std::uint8_t> out;
-    std::vector<double> us;
-    us.reserve(static_cast<std::size_t>(total));
-    for (int i = 0; i < total; ++i) {
+    auto us = timed_round_trips(total, "raw TCP", [&](int i, std::int64_t) {
         state.id = i;
-        const std::int64_t start = now_ns();
         std::uint8_t raw[raw_state_size];
         write_raw(state, raw);
         out.clear();
@@ -157,11 +163,8 @@ std::vector<double> ping_raw(std::uint16_t port, int total) {
         const std::uint8_t* body = nullptr;
         std::uint32_t size = 0;
         check(reader.receive(fd, body, size), "raw TCP: connection lost");
-        const PlayerState echo = read_raw(body);
-        const std::int64_t end = now_ns();
-        check(size == raw_state_size && echo.id == i, "raw TCP: wrong echo");
-        us.push_back(static_cast<double>(end - start) / 1e3);
-    }
+        return size == raw_state_size ? read_raw(body).id : -1;
+    });
     ::close(fd);
     return us;
 }
@@ -170,11 +173,8 @@ std::vector<double> ping_sfml(std::uint16_t port, int total) {
     sf::TcpSocket socket;
     check(socket.connect(sf::IpAddress("127.0.0.1"), port, sf::seconds(5)) == sf::Socket::Done, "sf::TcpSocket: cannot connect");
     PlayerState state;
-    std::vector<double> us;
-    us.reserve(static_cast<std::size_t>(total));
-    for (int i = 0; i < total; ++i) {
+    return timed_round_trips(total, "sf::Packet", [&](int i, std::int64_t) {
         state.id = i;
-        const std::int64_t start = now_ns();
         sf::Packet out;
         out << state;
         check(socket.send(out) == sf::Socket::Done, "sf::TcpSocket: send failed");
@@ -182,11 +182,8 @@ std::vector<double> ping_sfml(std::uint16_t port, int total) {
         check(socket.receive(in) == sf::Socket::Done, "sf::TcpSocket: receive failed");
         PlayerState echo;
         in >> echo;
-        const std::int64_t end = now_ns();
-        check(echo.id == i, "sf::Packet: wrong echo");
-        us.push_back(static_cast<double>(end - start) / 1e3);
-    }
-    return us;
+        return static_cast<int>(echo.id);
+    });
 }
 
 std::vector<double> ping_enet([[maybe_unused]] std::uint16_t port, [[maybe_unused]] int total) {
@@ -196,12 +193,9 @@ std::vector<double> ping_enet([[maybe_unused]] std::uint16_t port, [[maybe_unuse
     ENetHost* host = enet_client(port, peer);
     check(host && peer && enet_wait_connected(host, 5000), "ENet: not connected within 5 s");
     PlayerState state;
-    std::vector<double> us;
-    us.reserve(static_cast<std::size_t>(total));
     ENetEvent event;
-    for (int i = 0; i < total; ++i) {
+    auto us = timed_round_trips(total, "ENet", [&](int i, std::int64_t start) {
         state.id = i;
-        const std::int64_t start = now_ns();
         std::uint8_t raw[raw_state_size];
         write_raw(state, raw);
         enet_peer_send(peer, 0, reliable(raw, raw_state_size));
@@ -214,10 +208,8 @@ std::vector<double> ping_enet([[maybe_unused]] std::uint16_t port, [[maybe_unuse
                 enet_packet_destroy(event.packet);
             }
         }
-        const std::int64_t end = now_ns();
-        check(echoed == i, "ENet: wrong echo");
-        us.push_back(static_cast<double>(end - start) / 1e3);
-    }
+        return echoed;
+    });
     enet_peer_disconnect(peer, 0);
     for (const std::int64_t until = now_ns() + 1'000'000'000; now_ns() < until;) {
         if (enet_host_service(host, &event, 50) > 0 && event.type == ENET_EVENT_TYPE_DISCONNECT) break;

@@ -74,6 +74,12 @@ inline void sf_listen_reported(sf::TcpListener& listener) {
     report("port", listener.getLocalPort());
 }
 
+/// Listens (reporting the port, as above) and accepts one connection into `socket`.
+inline void sf_accept_reported(sf::TcpListener& listener, sf::TcpSocket& socket) {
+    sf_listen_reported(listener);
+    check(listener.accept(socket) == sf::Socket::Done, "sf: accept failed");
+}
+
 inline int tcp_accept(int listener) {
     const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) set_nodelay(fd);
