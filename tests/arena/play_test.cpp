@@ -40,6 +40,25 @@ bool has_line(const Client& client, const std::string& text) {
                        [&](const FeedLine& line) { return line.text.find(text) != std::string::npos; });
 }
 
+// A ship of our own on `server`, and the keys held for it: `frame` sends them each frame.
+struct Pilot {
+    Client me;
+    std::uint8_t keys = 0;
+    bool right = false;  // the way head_for_room() chose
+    std::function<void(TimePoint)> frame = [this](TimePoint now) { me.update(now, keys); };
+
+    Pilot(Server& server, ClientMode mode = {}) : me("127.0.0.1", server.port(), "Ada", std::move(mode)) {
+        REQUIRE(play_until(server, frame, [&] { return me.view(Clock::now()).me() != nullptr; }));
+    }
+    // Holds the key toward the side with more room; returns where the drawn ship was then.
+    Vec2 head_for_room() {
+        const Vec2 start = me.view(Clock::now()).me()->pos;
+        right = start.x < arena_width / 2;
+        keys = right ? Input::right : Input::left;
+        return start;
+    }
+};
+
 // With the keys let go: plays until the server's ship has stopped, then until the drawn ship
 // (prediction) is where the server has it.
 void settle(Server& server, const std::function<void(TimePoint)>& frame, const Client& me) {
@@ -103,16 +122,15 @@ TEST_CASE("bots play: each sees every other move, and scores change") {
 
 TEST_CASE("the own ship moves at once (prediction) and agrees with the server once it answers") {
     Server server(0);
-    Client me("127.0.0.1", server.port(), "Ada");
-    std::uint8_t keys = 0;
-    const auto frame = [&](TimePoint now) { me.update(now, keys); };
-    REQUIRE(play_until(server, frame, [&] { return me.view(Clock::now()).me() != nullptr; }));
+    Pilot pilot(server);
+    Client& me = pilot.me;
+    std::uint8_t& keys = pilot.keys;
+    const auto& frame = pilot.frame;
 
     // The server pauses (no ticks, no states), yet holding a key moves the drawn ship at once:
     // that is prediction. Head for the side with more room.
-    const Vec2 start = me.view(Clock::now()).me()->pos;
-    const bool right = start.x < arena_width / 2;
-    keys = right ? Input::right : Input::left;
+    const Vec2 start = pilot.head_for_room();
+    const bool right = pilot.right;
     const std::uint64_t heard = me.snapshots();
     const auto moved = [&] {
         const float dx = me.view(Clock::now()).me()->pos.x - start.x;
@@ -134,13 +152,10 @@ TEST_CASE("the own ship moves at once (prediction) and agrees with the server on
 
 TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settles where the server has it") {
     Server server(0);
-    Client me("127.0.0.1", server.port(), "Ada", ClientMode{false, "", sprocket::Simulation::parse("latency=150ms jitter=20ms")});
-    std::uint8_t keys = 0;
-    const auto frame = [&](TimePoint now) { me.update(now, keys); };
-    REQUIRE(play_until(server, frame, [&] { return me.view(Clock::now()).me() != nullptr; }));
-    const Vec2 start = me.view(Clock::now()).me()->pos;
-    const bool right = start.x < arena_width / 2;
-    keys = right ? Input::right : Input::left;
+    Pilot pilot(server, ClientMode{false, "", sprocket::Simulation::parse("latency=150ms jitter=20ms")});
+    Client& me = pilot.me;
+    const auto& frame = pilot.frame;
+    const Vec2 start = pilot.head_for_room();
     // The drawn ship moves while the newest state from the server still has it where it was:
     // that state cannot confirm a move until 150 ms after the key went down.
     REQUIRE(play_until(server, frame, [&] { return std::abs(me.view(Clock::now()).me()->pos.x - start.x) > 1.0f; }));
@@ -149,7 +164,7 @@ TEST_CASE("at a simulated 150 ms ping the own ship still moves at once and settl
     for (const ShipState& ship : confirmed->ships) {
         if (ship.id == me.id()) CHECK(std::abs(ship.ship.pos.x - start.x) < 0.01f);
     }
-    keys = 0;
+    pilot.keys = 0;
     settle(server, frame, me);
     CHECK(me.connection().stats().rtt_min >= 150ms);
 }
