@@ -142,6 +142,9 @@ void Connection::open(TimePoint now) {
 
 void Connection::close(CloseReason reason, std::string detail, Farewell farewell, TimePoint now) {
     if (phase_ == Phase::closing || phase_ == Phase::idle) return;
+    // Packets read before the close are in the inbox before the game can see the close
+    // (status(), clients()): one that sees "disconnected" and drains finds them all.
+    on_frames_done();
     outbox_.forbid_direct();
     const bool had_socket = phase_ != Phase::connecting;
     const bool at_once = farewell == Farewell::drop || !had_socket;
@@ -256,7 +259,7 @@ TimePoint Connection::serve(TimePoint now) {
         }
         flush(now);
         if (phase_ != Phase::open) return deadline_;
-        return std::min(next_ping_, last_heard_ + options_.timeout);
+        return std::min({next_ping_, last_heard_ + options_.timeout, recheck_});
     case Phase::closing:
         if (now >= deadline_) {
             release(now);
@@ -523,12 +526,19 @@ void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
 }
 
 void Connection::flush(TimePoint now) {
+    recheck_ = no_deadline;
     if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
     for (;;) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
             if (drain_first_) break;  // wait for writable before the next piece of a big frame
+            if (phase_ == Phase::open && !sim_out_) {
+                // A burst being pushed right now leaves in a few big writes (Outbox::hold).
+                const Outbox::Hold hold = outbox_.hold(now);
+                recheck_ = hold.recheck;
+                if (!hold.take) break;
+            }
             if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) {
                 if (sim_out_) {
                     // The simulated network takes the bytes now and lets them out when due.

@@ -68,6 +68,7 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::
         move_to_bulk(before, packet.channel());
         unsent_ += added;
         has_data_.store(true);
+        end_full_hold();
         return result;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -89,7 +90,12 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::
     }
     unsent_ += added;
     has_data_.store(true);
+    end_full_hold();
     return result;
+}
+
+void Outbox::end_full_hold() {
+    if (held_.load() && (!bulk_.empty() || pending_.size() >= hold_bytes)) held_.store(false);  // enough to send
 }
 
 Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) {
@@ -101,7 +107,17 @@ Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) 
     if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel);
     unsent_ += frames.size();
     has_data_.store(true);
+    end_full_hold();
     return result;
+}
+
+Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto until = last_take_ + hold_limit;
+    const bool held = now < until && bulk_.empty() && pending_.size() < hold_bytes;
+    held_.store(held);
+    if (held) direct_fd_.store(-1);  // a stream: no write of its own between the held ones
+    return held ? Hold{false, until} : Hold{};
 }
 
 std::size_t Outbox::unsent() const {
@@ -112,6 +128,7 @@ std::size_t Outbox::unsent() const {
 bool Outbox::take(Bytes& out, bool all) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
+    if (!out.empty() || !bulk_.empty()) last_take_ = std::chrono::steady_clock::now();
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
     // `all`: everything, a big frame already begun in pieces, the others whole).
     const std::size_t piece = std::min(piece_size, max_frame_);
@@ -138,7 +155,7 @@ bool Outbox::take(Bytes& out, bool all) {
 
 void Outbox::allow_direct(int descriptor) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (pending_.empty() && bulk_.empty()) direct_fd_.store(descriptor);
+    if (pending_.empty() && bulk_.empty() && !held_.load()) direct_fd_.store(descriptor);
 }
 
 void Outbox::forbid_direct() {
@@ -169,6 +186,7 @@ void Outbox::reset(bool accept) {
     accepting_ = accept;
     direct_fd_.store(-1);
     wrote_direct_ = false;
+    held_.store(false);
     overflowed_.store(false);
     has_data_.store(false);
 }

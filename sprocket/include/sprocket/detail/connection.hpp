@@ -102,7 +102,8 @@ protected:
     virtual void on_handshake(const FrameView& frame, TimePoint now) = 0;
     /// A packet while open; `bytes` is its memory footprint.
     virtual void on_packet(Packet packet, std::size_t bytes) = 0;
-    /// The frames read in one go have been handled (announce the packets: one wake-up).
+    /// The frames read in one go have been handled, or a close begins: the packets pushed
+    /// quietly become visible (one wake-up for all of them).
     virtual void on_frames_done() {}
     /// The connection ended (reported once, when the close begins).
     virtual void on_closed(CloseReason reason, const std::string& detail, TimePoint now) = 0;
@@ -151,6 +152,7 @@ private:
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
     Bytes assembly_;  // a big frame's fragments so far (header included)
+    TimePoint recheck_ = no_deadline;  // a held burst (Outbox::hold) is taken then at the latest
     bool drain_first_ = false;  // a piece of a big frame went out: take more once the socket drained
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent

@@ -30,29 +30,33 @@ public:
     explicit Inbox(Reactor& reactor) : reactor_(reactor) {}
 
     /// I/O thread: appends an event; `bytes` is charged to `budget` (may be null) until taken.
-    /// Waiters are woken at once, or with `quiet` at the next `announce()` (one wake-up for
-    /// all the packets of one read).
+    /// The event is visible and waiters are woken at once; with `quiet`, both wait for the next
+    /// `announce()` or loud push (one lock and one wake-up for all the packets of one read).
     void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr, bool quiet = false);
-    /// Wakes waiters for the events pushed quietly since the last call, if there were any.
+    /// I/O thread: makes the events pushed quietly since the last call visible, in order, and
+    /// wakes waiters, if there were any.
     void announce();
 
     /// Takes, in order, every event for which `select(event)` is true; the rest stay.
     template <class Select>
     std::vector<Event> take(Select&& select) {
         std::vector<Event> out;
+        Release released;
         bool resume = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
+            out.reserve(items_.size());
             auto keep = items_.begin();
             for (auto it = items_.begin(); it != items_.end(); ++it) {
                 if (select(it->event)) {
-                    resume |= release(*it);
+                    released.add(*it);
                     out.push_back(std::move(it->event));
                 } else {
                     if (keep != it) *keep = std::move(*it);
                     ++keep;
                 }
             }
+            resume = released.finish(bytes_);  // before the items (and maybe their budgets) go
             items_.erase(keep, items_.end());
         }
         if (resume) reactor_.wake();
@@ -82,15 +86,29 @@ private:
         std::size_t bytes = 0;
         std::shared_ptr<ReceiveBudget> budget;
     };
-    // Returns the item's bytes to its budget; true when the I/O thread should resume reading.
-    bool release(Item& item);
+    // Gives taken items' bytes back to their budgets: one update per run of items of the same
+    // budget (usually all of them), not one per packet.
+    class Release {
+    public:
+        void add(const Item& item);
+        /// Settles the last run; true when the I/O thread should resume reading a connection.
+        bool finish(std::atomic<std::size_t>& total);
+
+    private:
+        void settle();
+        ReceiveBudget* budget_ = nullptr;
+        std::size_t run_ = 0, total_ = 0;
+        bool resume_ = false;
+    };
+    // With mutex_ held: moves the quietly pushed items behind the announced ones.
+    void publish();
 
     Reactor& reactor_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<Item> items_;
+    std::deque<Item> items_;     // guarded by mutex_
+    std::vector<Item> staged_;   // quiet pushes not announced yet: the I/O thread's alone
     int waiters_ = 0;            // threads in wait(); guarded by mutex_
-    bool unannounced_ = false;   // quiet pushes not announced yet; guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
 };
 

@@ -73,8 +73,26 @@ public:
 
     /// True when `take` would return bytes. Lock-free, for the I/O thread's loop.
     bool has_data() const { return has_data_.load(); }
-    /// True when the I/O thread must be woken for what was pushed (anything queued).
-    bool needs_io() const { return has_data_.load(); }
+    /// True when the I/O thread must be woken for what was pushed: anything queued, unless
+    /// the I/O thread is holding this queue back (`hold`) and will look at it by itself.
+    bool needs_io() const { return has_data_.load() && !held_.load(); }
+
+    /// A stream of packets (more queued within this long after a take) is taken at most once
+    /// per `hold_limit`, so it leaves in a few big writes instead of one small write per
+    /// wake-up of the I/O thread...
+    static constexpr std::chrono::microseconds hold_limit{50};
+    /// ... unless this many bytes are queued.
+    static constexpr std::size_t hold_bytes = std::size_t{64} << 10;
+    /// What `hold` decided.
+    struct Hold {
+        bool take = true;  ///< take the queue now
+        std::chrono::steady_clock::time_point recheck = std::chrono::steady_clock::time_point::max();  ///< call `hold` again then
+    };
+    /// I/O thread, before `take`: within `hold_limit` of the last take the queue is held (pushes
+    /// do not wake the I/O thread, nor write directly) until `recheck`, or until `hold_bytes`
+    /// are queued. A packet queued on a quiet connection is taken at once; one queued behind a
+    /// stream waits at most `hold_limit` (plus the timer's accuracy).
+    Hold hold(std::chrono::steady_clock::time_point now);
     /// I/O thread: the connection is open and nothing is in flight, so pushes may write to
     /// `descriptor` directly until the next `take`, `forbid_direct` or `reset`.
     void allow_direct(int descriptor);
@@ -111,6 +129,9 @@ private:
     // big, or a big frame of its channel is still queued.
     bool to_bulk(std::size_t added, std::string_view channel) const;
     void move_to_bulk(std::size_t before, std::string_view channel);  // with mutex_ held
+    // With mutex_ held: a held queue with enough to send (a big frame, or hold_bytes) wakes
+    // the I/O thread again.
+    void end_full_hold();
 
     struct Bulk {
         std::string channel;
@@ -127,6 +148,8 @@ private:
     bool accepting_ = true;
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
+    std::atomic<bool> held_{false};  // written under mutex_ (see hold)
+    std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
     std::chrono::steady_clock::time_point last_push_{};

@@ -1,0 +1,106 @@
+// The outbox's hold (Outbox::hold): a stream of packets leaves in a few big writes, a packet on a
+// quiet connection at once. Times are passed in, so nothing here depends on the machine's speed.
+#include <sprocket/codec.hpp>
+#include <sprocket/detail/outbox.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+using namespace sprocket;
+using namespace sprocket::detail;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t big = std::size_t{16} << 20;
+
+Packet state(int seq) { return Packet{{"seq", seq}, {"name", "Player 1"}, {"x", 1.5}}; }
+
+}  // namespace
+
+TEST_CASE("a packet on a quiet connection is taken at once, and nothing is held after it") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
+    CHECK(box.needs_io());
+    const Outbox::Hold first = box.hold(Clock::now());
+    CHECK(first.take);
+    CHECK(first.recheck == Clock::time_point::max());
+    Bytes out;
+    box.take(out);
+    CHECK(!out.empty());
+    // Long after that take, the next packet is taken at once too.
+    REQUIRE(box.push_packet(state(2)) == Outbox::Push::queued);
+    CHECK(box.needs_io());
+    CHECK(box.hold(Clock::now() + std::chrono::seconds(1)).take);
+}
+
+TEST_CASE("packets queued right after a take are held until hold_limit has passed, without waking the I/O thread") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
+    Bytes out;
+    const auto before = Clock::now();  // earlier than the take: within its hold for sure
+    box.take(out);
+    const auto after = Clock::now();
+    for (int i = 1; i <= 10; ++i) REQUIRE(box.push_packet(state(i)) == Outbox::Push::queued);
+
+    const Outbox::Hold held = box.hold(before);
+    CHECK(!held.take);
+    CHECK(held.recheck > before);
+    CHECK(held.recheck <= after + Outbox::hold_limit);
+    CHECK(!box.needs_io());  // the I/O thread comes back by itself at `recheck`
+    for (int i = 11; i <= 20; ++i) REQUIRE(box.push_packet(state(i)) == Outbox::Push::queued);
+    CHECK(!box.needs_io());
+    CHECK(box.direct_descriptor() == -1);  // no write of the game's own in between
+
+    const Outbox::Hold due = box.hold(held.recheck);
+    CHECK(due.take);
+    out.clear();
+    box.take(out);
+    // All twenty in one piece, in order: the frames' sequence numbers run 1..20.
+    int expected = 1;
+    FrameDecoder decoder(big);
+    decoder.feed(out.data(), out.size());
+    FrameView frame;
+    while (decoder.next(frame) == FrameStatus::ready) {
+        auto result = decode(frame.body, frame.size);
+        REQUIRE(result);
+        CHECK(std::move(result).packet().get<int>("seq") == expected++);
+    }
+    CHECK(expected == 21);
+}
+
+TEST_CASE("a held queue that reaches hold_bytes wakes the I/O thread and is taken at once") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
+    Bytes out;
+    const auto before = Clock::now();
+    box.take(out);
+    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
+    REQUIRE(!box.hold(before).take);
+    REQUIRE(!box.needs_io());
+    Packet chunk{{"blob", Bytes(Outbox::hold_bytes, 7)}};
+    REQUIRE(box.push_packet(chunk) == Outbox::Push::queued);  // a bulk frame: never held
+    CHECK(box.needs_io());
+    CHECK(box.hold(before).take);
+}
+
+TEST_CASE("small packets adding up to hold_bytes end the hold too") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
+    Bytes out;
+    const auto before = Clock::now();
+    box.take(out);
+    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
+    REQUIRE(!box.hold(before).take);
+    const Packet medium{{"blob", Bytes(1000, 7)}};
+    std::size_t queued = 0;
+    while (!box.needs_io() && queued < 2 * Outbox::hold_bytes) {
+        REQUIRE(box.push_packet(medium) == Outbox::Push::queued);
+        queued += 1000;
+    }
+    CHECK(box.needs_io());
+    CHECK(queued >= Outbox::hold_bytes - 1000);
+    CHECK(box.hold(before).take);
+}
