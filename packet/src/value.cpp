@@ -1,5 +1,6 @@
 #include <sprocket/value.hpp>
 
+#include <sprocket/detail/block_pool.hpp>
 #include "map_access.hpp"
 
 #include <algorithm>
@@ -129,14 +130,12 @@ T* construct(void* at, Args&&... args) {
 }
 constexpr std::size_t first_block = 4;                       // entries
 constexpr std::size_t largest_block = std::size_t{1} << 30;  // entries
-using Words = std::allocator<std::max_align_t>;              // what blocks are allocated in
-constexpr std::size_t words(std::size_t bytes) { return (bytes + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t); }
 }  // namespace
 
 void Map::BlockDeleter::operator()(Block* block) const noexcept {
-    const std::size_t n = words(block->bytes);
+    const std::size_t bytes = block->bytes;
     block->~Block();  // frees the older blocks first
-    Words().deallocate(static_cast<std::max_align_t*>(static_cast<void*>(block)), n);
+    detail::deallocate_block(block, bytes);
 }
 
 namespace {
@@ -147,9 +146,9 @@ std::unique_ptr<Map::Block, Map::BlockDeleter> MapAccess::make_block(std::size_t
     static_assert(sizeof(Map::Block) % alignof(Map::Slot) == 0 && alignof(Map::Slot) <= alignof(std::max_align_t));
     const std::size_t bytes =
         sizeof(Map::Block) + capacity * sizeof(Map::Slot) + order_capacity * sizeof(Map::Entry*);
-    void* memory = Words().allocate(words(bytes));  // left as it is: slots are built when used
+    void* memory = detail::allocate_block(bytes);  // left as it is: slots are built when used
     Map::Block* block = construct<Map::Block>(memory);
-    block->bytes = words(bytes) * sizeof(std::max_align_t);
+    block->bytes = detail::block_capacity(bytes);
     block->capacity = static_cast<std::uint32_t>(capacity);
     block->order_capacity = static_cast<std::uint32_t>(order_capacity);
     return std::unique_ptr<Map::Block, Map::BlockDeleter>(block);

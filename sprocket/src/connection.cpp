@@ -532,7 +532,10 @@ void Connection::flush(TimePoint now) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
-            if (drain_first_) break;  // wait for writable before the next piece of a big frame
+            if (drain_first_) {  // wait for writable before the next piece of a big frame
+                outbox_.hold_for_socket();
+                break;
+            }
             if (phase_ == Phase::open && !sim_out_) {
                 // A burst being pushed right now leaves in a few big writes (Outbox::hold).
                 const Outbox::Hold hold = outbox_.hold(now);
@@ -564,7 +567,10 @@ void Connection::flush(TimePoint now) {
             bytes_sent_.fetch_add(sent, std::memory_order_relaxed);
         }
         if (status == sf::Socket::Done) continue;
-        if (status == sf::Socket::Partial || status == sf::Socket::NotReady) return;  // wait for writable
+        if (status == sf::Socket::Partial || status == sf::Socket::NotReady) {
+            outbox_.hold_for_socket();  // pushes need not wake us: the queue goes when it drains
+            return;
+        }
         lost(status, error, now);
         return;
     }

@@ -89,6 +89,7 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::
         added -= n;
     }
     unsent_ += added;
+    ++pushed_;
     has_data_.store(true);
     end_full_hold();
     return result;
@@ -106,6 +107,7 @@ Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) 
     pending_.insert(pending_.end(), frames.begin(), frames.end());
     if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel);
     unsent_ += frames.size();
+    ++pushed_;
     has_data_.store(true);
     end_full_hold();
     return result;
@@ -114,10 +116,15 @@ Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) 
 Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto until = last_take_ + hold_limit;
-    const bool held = now < until && bulk_.empty() && pending_.size() < hold_bytes;
+    const bool held = streaming_ && now < until && bulk_.empty() && pending_.size() < hold_bytes;
     held_.store(held);
     if (held) direct_fd_.store(-1);  // a stream: no write of its own between the held ones
     return held ? Hold{false, until} : Hold{};
+}
+
+void Outbox::hold_for_socket() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    held_.store(bulk_.empty() && pending_.size() < hold_bytes);
 }
 
 std::size_t Outbox::unsent() const {
@@ -128,7 +135,11 @@ std::size_t Outbox::unsent() const {
 bool Outbox::take(Bytes& out, bool all) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
-    if (!out.empty() || !bulk_.empty()) last_take_ = std::chrono::steady_clock::now();
+    if (!out.empty() || !bulk_.empty()) {
+        last_take_ = std::chrono::steady_clock::now();
+        streaming_ = pushed_ >= 2;  // one packet per take (a reply, a ping) is no stream
+        pushed_ = 0;
+    }
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
     // `all`: everything, a big frame already begun in pieces, the others whole).
     const std::size_t piece = std::min(piece_size, max_frame_);
@@ -187,6 +198,8 @@ void Outbox::reset(bool accept) {
     direct_fd_.store(-1);
     wrote_direct_ = false;
     held_.store(false);
+    streaming_ = false;
+    pushed_ = 0;
     overflowed_.store(false);
     has_data_.store(false);
 }

@@ -2,6 +2,7 @@
 // nothing, the worst case stays within a fixed multiple of the input, and the hot path makes
 // one allocation per map (its entries and their order), whatever its size.
 #include <sprocket/codec.hpp>
+#include <sprocket/detail/block_pool.hpp>
 #include <sprocket/frame.hpp>
 
 #include "wire_builder.hpp"
@@ -20,6 +21,7 @@ std::size_t allocations = 0;
 
 struct Count {
     Count() {
+        sprocket::detail::trim_block_pool();  // blocks freed earlier would be reused, not allocated
         allocated_bytes = 0;
         allocations = 0;
         counting = true;

@@ -36,8 +36,25 @@ TEST_CASE("a packet on a quiet connection is taken at once, and nothing is held 
     CHECK(box.hold(Clock::now() + std::chrono::seconds(1)).take);
 }
 
-TEST_CASE("packets queued right after a take are held until hold_limit has passed, without waking the I/O thread") {
+TEST_CASE("ping-pong is never held: after a take of one packet, the next is taken at once") {
     Outbox box(big, big);
+    Bytes out;
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(box.push_packet(state(i)) == Outbox::Push::queued);
+        const auto now = Clock::now();  // well within hold_limit of the previous take
+        CHECK(box.needs_io());
+        CHECK(box.hold(now).take);
+        out.clear();
+        box.take(out);
+        CHECK(!out.empty());
+    }
+    box.allow_direct(7);
+    CHECK(box.direct_descriptor() == 7);  // a reply may go out from the game's thread again
+}
+
+TEST_CASE("packets queued right after a take of a stream are held until hold_limit has passed, without waking the I/O thread") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);  // a take of two: a stream
     REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
     Bytes out;
     const auto before = Clock::now();  // earlier than the take: within its hold for sure
@@ -73,6 +90,7 @@ TEST_CASE("packets queued right after a take are held until hold_limit has passe
 
 TEST_CASE("a held queue that reaches hold_bytes wakes the I/O thread and is taken at once") {
     Outbox box(big, big);
+    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);  // a take of two: a stream
     REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
     Bytes out;
     const auto before = Clock::now();
@@ -88,6 +106,7 @@ TEST_CASE("a held queue that reaches hold_bytes wakes the I/O thread and is take
 
 TEST_CASE("small packets adding up to hold_bytes end the hold too") {
     Outbox box(big, big);
+    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);  // a take of two: a stream
     REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
     Bytes out;
     const auto before = Clock::now();

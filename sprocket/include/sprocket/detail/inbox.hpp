@@ -12,7 +12,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -38,26 +37,38 @@ public:
     void announce();
 
     /// Takes, in order, every event for which `select(event)` is true; the rest stay.
+    /// (`select` is called once per event, in order.)
     template <class Select>
     std::vector<Event> take(Select&& select) {
         std::vector<Event> out;
-        Release released;
         bool resume = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            out.reserve(items_.size());
-            auto keep = items_.begin();
-            for (auto it = items_.begin(); it != items_.end(); ++it) {
-                if (select(it->event)) {
-                    released.add(*it);
-                    out.push_back(std::move(it->event));
-                } else {
-                    if (keep != it) *keep = std::move(*it);
-                    ++keep;
-                }
+            chosen_.resize(events_.size());
+            bool all = true;
+            for (std::size_t i = 0; i < events_.size(); ++i) {
+                const bool taken = select(events_[i]);
+                chosen_[i] = taken;
+                all = all && taken;
             }
-            resume = released.finish(bytes_);  // before the items (and maybe their budgets) go
-            items_.erase(keep, items_.end());
+            if (all) {
+                out.swap(events_);  // the usual case, get(): no event moves
+            } else {
+                std::size_t keep = 0;
+                for (std::size_t i = 0; i < events_.size(); ++i) {
+                    if (chosen_[i]) {
+                        out.push_back(std::move(events_[i]));
+                    } else {
+                        if (keep != i) {
+                            events_[keep] = std::move(events_[i]);
+                            std::swap(charges_[keep], charges_[i]);
+                        }
+                        ++keep;
+                    }
+                }
+                events_.resize(keep);  // the taken ones' charges now sit from `keep` on
+            }
+            resume = release(all ? 0 : events_.size());  // before the charges (and maybe budgets) go
         }
         if (resume) reactor_.wake();
         return out;
@@ -68,7 +79,7 @@ public:
     template <class Ready, class Done>
     bool wait(std::chrono::milliseconds timeout, Ready&& ready, Done&& done) {
         std::unique_lock<std::mutex> lock(mutex_);
-        auto found = [&] { return std::any_of(items_.begin(), items_.end(), [&](const Item& i) { return ready(i.event); }); };
+        auto found = [&] { return std::any_of(events_.begin(), events_.end(), ready); };
         ++waiters_;
         cv_.wait_for(lock, timeout, [&] { return found() || done(); });
         --waiters_;
@@ -81,33 +92,26 @@ public:
     std::size_t bytes() const { return bytes_.load(); }
 
 private:
-    struct Item {
-        Event event;
+    // What an event's packet costs its connection while it waits here.
+    struct Charge {
         std::size_t bytes = 0;
         std::shared_ptr<ReceiveBudget> budget;
     };
-    // Gives taken items' bytes back to their budgets: one update per run of items of the same
-    // budget (usually all of them), not one per packet.
-    class Release {
-    public:
-        void add(const Item& item);
-        /// Settles the last run; true when the I/O thread should resume reading a connection.
-        bool finish(std::atomic<std::size_t>& total);
-
-    private:
-        void settle();
-        ReceiveBudget* budget_ = nullptr;
-        std::size_t run_ = 0, total_ = 0;
-        bool resume_ = false;
-    };
-    // With mutex_ held: moves the quietly pushed items behind the announced ones.
+    // With mutex_ held: gives back the charges from `first` on (the taken events') and drops
+    // them: one budget update per run of the same budget (usually all of them), not one per
+    // packet. True when the I/O thread should resume reading a connection.
+    bool release(std::size_t first);
+    // With mutex_ held: moves the quietly pushed events behind the announced ones.
     void publish();
 
     Reactor& reactor_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<Item> items_;     // guarded by mutex_
-    std::vector<Item> staged_;   // quiet pushes not announced yet: the I/O thread's alone
+    std::vector<Event> events_;    // guarded by mutex_
+    std::vector<Charge> charges_;  // one per event; guarded by mutex_
+    std::vector<char> chosen_;     // take()'s choices; guarded by mutex_
+    std::vector<Event> staged_events_;    // quiet pushes not announced yet: the I/O thread's alone
+    std::vector<Charge> staged_charges_;  // likewise
     int waiters_ = 0;            // threads in wait(); guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
 };

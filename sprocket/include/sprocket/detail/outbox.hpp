@@ -77,9 +77,9 @@ public:
     /// the I/O thread is holding this queue back (`hold`) and will look at it by itself.
     bool needs_io() const { return has_data_.load() && !held_.load(); }
 
-    /// A stream of packets (more queued within this long after a take) is taken at most once
-    /// per `hold_limit`, so it leaves in a few big writes instead of one small write per
-    /// wake-up of the I/O thread...
+    /// A stream of packets (a take of two or more, and more queued within this long after it)
+    /// is taken at most once per `hold_limit`, so it leaves in a few big writes instead of one
+    /// small write per wake-up of the I/O thread...
     static constexpr std::chrono::microseconds hold_limit{50};
     /// ... unless this many bytes are queued.
     static constexpr std::size_t hold_bytes = std::size_t{64} << 10;
@@ -88,11 +88,15 @@ public:
         bool take = true;  ///< take the queue now
         std::chrono::steady_clock::time_point recheck = std::chrono::steady_clock::time_point::max();  ///< call `hold` again then
     };
-    /// I/O thread, before `take`: within `hold_limit` of the last take the queue is held (pushes
-    /// do not wake the I/O thread, nor write directly) until `recheck`, or until `hold_bytes`
-    /// are queued. A packet queued on a quiet connection is taken at once; one queued behind a
-    /// stream waits at most `hold_limit` (plus the timer's accuracy).
+    /// I/O thread, before `take`: within `hold_limit` of a take of two packets or more, the
+    /// queue is held (pushes do not wake the I/O thread, nor write directly) until `recheck`,
+    /// or until `hold_bytes` are queued. A packet queued on a quiet connection, or after a take
+    /// of one (ping-pong), is taken at once; one queued behind a stream waits at most
+    /// `hold_limit` (plus the timer's accuracy).
     Hold hold(std::chrono::steady_clock::time_point now);
+    /// I/O thread: the socket is full and the I/O thread waits for it to drain, then looks at
+    /// the queue again: until then, pushes do not wake it (unless `hold_bytes` are queued).
+    void hold_for_socket();
     /// I/O thread: the connection is open and nothing is in flight, so pushes may write to
     /// `descriptor` directly until the next `take`, `forbid_direct` or `reset`.
     void allow_direct(int descriptor);
@@ -150,6 +154,8 @@ private:
     std::atomic<bool> overflowed_{false};
     std::atomic<bool> held_{false};  // written under mutex_ (see hold)
     std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes
+    std::size_t pushed_ = 0;   // packets queued since that take
+    bool streaming_ = false;   // that take held two packets or more: the game is streaming
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
     std::chrono::steady_clock::time_point last_push_{};
