@@ -124,7 +124,9 @@ public:
     /// Throws std::invalid_argument for the other kinds.
     void on(EventKind kind, std::function<void(const Event&)> callback);
 
-    /// Sends to one client; the packet is encoded on the calling thread. False when there is
+    /// Sends to one client; the packet is encoded on the calling thread. As with
+    /// `Sprocket::send`, a stream of sends to one client is gathered into bigger writes,
+    /// holding a packet back by at most 50 microseconds. False when there is
     /// no such client (any more) or its send queue overflowed (it is then disconnected).
     /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
     /// exceeds `max_send_queue` (it could never be sent); the connection stays open.

@@ -77,7 +77,9 @@ public:
     Sprocket(const Sprocket&) = delete;
     Sprocket& operator=(const Sprocket&) = delete;
 
-    /// Queues a packet for the server; the packet is encoded here, on the calling thread.
+    /// Queues a packet for the server; the packet is encoded here, on the calling thread. On a
+    /// quiet connection it leaves at once (written from this thread); a stream of sends is
+    /// gathered into bigger writes, holding a packet back by at most 50 microseconds.
     /// Returns false, and sends nothing, when the connection is closed for good or the send
     /// queue is full (which also closes the connection with `queue_overflow`).
     /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
