@@ -18,6 +18,19 @@ constexpr std::size_t big = std::size_t{16} << 20;
 
 Packet state(int seq) { return Packet{{"seq", seq}, {"name", "Player 1"}, {"x", 1.5}}; }
 
+// Takes a stream (two packets) and queues one more, which `box` then holds. Returns a moment
+// within the hold (just before the take).
+Clock::time_point start_stream(Outbox& box) {
+    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);
+    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
+    Bytes out;
+    const auto before = Clock::now();
+    box.take(out);
+    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
+    REQUIRE(!box.hold(before).take);
+    return before;
+}
+
 }  // namespace
 
 TEST_CASE("a packet on a quiet connection is taken at once, and nothing is held after it") {
@@ -90,13 +103,7 @@ TEST_CASE("packets queued right after a take of a stream are held until hold_lim
 
 TEST_CASE("a held queue that reaches hold_bytes wakes the I/O thread and is taken at once") {
     Outbox box(big, big);
-    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);  // a take of two: a stream
-    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
-    Bytes out;
-    const auto before = Clock::now();
-    box.take(out);
-    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
-    REQUIRE(!box.hold(before).take);
+    const auto before = start_stream(box);
     REQUIRE(!box.needs_io());
     Packet chunk{{"blob", Bytes(Outbox::hold_bytes, 7)}};
     REQUIRE(box.push_packet(chunk) == Outbox::Push::queued);  // a bulk frame: never held
@@ -106,13 +113,7 @@ TEST_CASE("a held queue that reaches hold_bytes wakes the I/O thread and is take
 
 TEST_CASE("small packets adding up to hold_bytes end the hold too") {
     Outbox box(big, big);
-    REQUIRE(box.push_packet(state(-1)) == Outbox::Push::queued);  // a take of two: a stream
-    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
-    Bytes out;
-    const auto before = Clock::now();
-    box.take(out);
-    REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
-    REQUIRE(!box.hold(before).take);
+    const auto before = start_stream(box);
     const Packet medium{{"blob", Bytes(1000, 7)}};
     std::size_t queued = 0;
     while (!box.needs_io() && queued < 2 * Outbox::hold_bytes) {
