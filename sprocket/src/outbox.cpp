@@ -114,6 +114,9 @@ Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) 
 }
 
 Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
+    // The usual idle connection, without the lock (last_take_ is written by take(), on this
+    // thread only): nothing queued, nothing held, no stream just taken.
+    if (!has_data_.load() && !held_.load() && now >= last_take_ + hold_limit) return Hold{};
     std::lock_guard<std::mutex> lock(mutex_);
     const auto until = last_take_ + hold_limit;
     const bool held = streaming_ && now < until && bulk_.empty() && pending_.size() < hold_bytes;

@@ -153,7 +153,7 @@ private:
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
     std::atomic<bool> held_{false};  // written under mutex_ (see hold)
-    std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes
+    std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes (I/O thread)
     std::size_t pushed_ = 0;   // packets queued since that take
     bool streaming_ = false;   // that take held two packets or more: the game is streaming
     std::atomic<int> direct_fd_{-1};  // written under mutex_
