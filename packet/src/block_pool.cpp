@@ -140,7 +140,6 @@ struct Cache {
             List& list = lists[c];
             while (list.count >= batch && !depot_closed.load()) depot().give(c, list.split(batch));
             list.free_all(class_bytes(c));
-            list.count = 0;
         }
     }
 };

@@ -528,16 +528,17 @@ void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
 void Connection::flush(TimePoint now) {
     recheck_ = no_deadline;
     if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
+    const bool holds = phase_ == Phase::open && !sim_out_;  // Outbox::hold applies
     for (;;) {
         if (written_ == writing_.size()) {
             writing_.clear();
             written_ = 0;
             if (drain_first_) {  // wait for writable before the next piece of a big frame
-                outbox_.hold_for_socket();
+                if (holds) outbox_.hold_for_socket();
                 break;
             }
-            if (phase_ == Phase::open && !sim_out_) {
-                // A burst being pushed right now leaves in a few big writes (Outbox::hold).
+            if (holds) {
+                // A stream being pushed right now leaves in a few big writes.
                 const Outbox::Hold hold = outbox_.hold(now);
                 recheck_ = hold.recheck;
                 if (!hold.take) break;
@@ -568,7 +569,8 @@ void Connection::flush(TimePoint now) {
         }
         if (status == sf::Socket::Done) continue;
         if (status == sf::Socket::Partial || status == sf::Socket::NotReady) {
-            outbox_.hold_for_socket();  // pushes need not wake us: the queue goes when it drains
+            // Pushes need not wake us: the queue goes when the socket drains.
+            if (holds) outbox_.hold_for_socket();
             return;
         }
         lost(status, error, now);

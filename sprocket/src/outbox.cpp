@@ -95,8 +95,10 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::
     return result;
 }
 
+bool Outbox::holdable() const { return bulk_.empty() && pending_.size() < hold_bytes; }
+
 void Outbox::end_full_hold() {
-    if (held_.load() && (!bulk_.empty() || pending_.size() >= hold_bytes)) held_.store(false);  // enough to send
+    if (held_.load() && !holdable()) held_.store(false);  // enough to send: wake the I/O thread
 }
 
 Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) {
@@ -119,7 +121,7 @@ Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
     if (!has_data_.load() && !held_.load() && now >= last_take_ + hold_limit) return Hold{};
     std::lock_guard<std::mutex> lock(mutex_);
     const auto until = last_take_ + hold_limit;
-    const bool held = streaming_ && now < until && bulk_.empty() && pending_.size() < hold_bytes;
+    const bool held = streaming_ && now < until && holdable();
     held_.store(held);
     if (held) direct_fd_.store(-1);  // a stream: no write of its own between the held ones
     return held ? Hold{false, until} : Hold{};
@@ -127,7 +129,7 @@ Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
 
 void Outbox::hold_for_socket() {
     std::lock_guard<std::mutex> lock(mutex_);
-    held_.store(bulk_.empty() && pending_.size() < hold_bytes);
+    held_.store(holdable());
 }
 
 std::size_t Outbox::unsent() const {

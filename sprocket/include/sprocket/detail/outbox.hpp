@@ -133,8 +133,9 @@ private:
     // big, or a big frame of its channel is still queued.
     bool to_bulk(std::size_t added, std::string_view channel) const;
     void move_to_bulk(std::size_t before, std::string_view channel);  // with mutex_ held
-    // With mutex_ held: a held queue with enough to send (a big frame, or hold_bytes) wakes
-    // the I/O thread again.
+    // With mutex_ held: the queue may be held (no big frame, less than hold_bytes queued).
+    bool holdable() const;
+    // With mutex_ held: a held queue that is no longer holdable wakes the I/O thread again.
     void end_full_hold();
 
     struct Bulk {
