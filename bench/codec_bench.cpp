@@ -4,8 +4,8 @@
 //   bench_codec [--quick] [--out DIR]
 //
 // Prints a table (codec | ns per round trip | bytes | vs sprocket), then one of single
-// operations on bigger packets (the 64-player state of bench_fanout encoded and decoded, a
-// 16 MiB bytes packet as bench_bulk sends). Each time is the median of several repetitions,
+// operations on bigger packets (the 64-player state of bench_fanout encoded, decoded and
+// checked, a 16 MiB bytes packet as bench_bulk sends). Each time is the median of several repetitions,
 // each timing a batch of calls with std::chrono::steady_clock.
 // --quick measures briefly (a smoke test); --out DIR also writes DIR/codec.md and DIR/codec.json.
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
@@ -318,6 +318,10 @@ int main(int argc, char** argv) {
     ops.push_back({"64-player state (64 maps) decode", measure([&] {
                        const sprocket::DecodeResult r = sprocket::decode(fanout_bytes);
                        return static_cast<std::uint64_t>(r.packet().get<std::int64_t>("tick")) + r.packet().size();
+                   }, settings, checksum), fanout_bytes.size()});
+    ops.push_back({"64-player state (64 maps) check (the I/O thread's part of a decode)", measure([&] {
+                       const sprocket::CheckResult r = sprocket::check(fanout_bytes.data(), fanout_bytes.size());
+                       return static_cast<std::uint64_t>(r.footprint());
                    }, settings, checksum), fanout_bytes.size()});
     ops.push_back({"16 MiB bytes packet encode", measure([&] {
                        const sprocket::Bytes bytes = sprocket::encode(bulk);

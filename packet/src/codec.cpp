@@ -7,12 +7,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 
 namespace sprocket {
 
@@ -231,74 +233,103 @@ std::string read_string(ByteInputArchive& ar, const char* what) {
     return std::string(p, n);
 }
 
-void read_other(ByteInputArchive& ar, std::uint8_t tag, Value::Storage& s, std::size_t& held);
+// The reader, in two modes that share every check: decode builds each value into a `Value`;
+// check only walks the bytes (`Out` is `Skim` then), finding the same errors at the same
+// offsets and counting the same footprint, without building anything.
 
-// Decodes one value into `value` (null before), adding the heap memory it holds to `held`.
+// Heap bytes of a string made of `n` chars (detail::heap_bytes of it), without making it.
+inline std::size_t string_heap(std::size_t n) noexcept {
+    static const std::size_t local = std::string().capacity();
+    return n > local ? n + 1 : 0;
+}
+
+template <class Out>
+void read_other(ByteInputArchive& ar, std::uint8_t tag, Out* out, std::size_t& held);
+
+// Decodes one value into `*out` (null before), adding the heap memory it holds to `held`.
 // Numbers and booleans are read here, inlined into the loops over entries and elements (most
 // values of a game's packet are those); the rest, and recursion, in read_other.
-inline void read_value(ByteInputArchive& ar, Value& value, std::size_t& held) {
-    Value::Storage& s = value.storage();
+template <class Out>
+inline void read_value(ByteInputArchive& ar, Out* out, std::size_t& held) {
+    constexpr bool Build = std::is_same_v<Out, Value>;
     const std::uint8_t tag = ar.read_byte();
     switch (tag) {
         case tag_null: return;
-        case tag_false: s.emplace<bool>(false); return;
-        case tag_true: s.emplace<bool>(true); return;
-        case tag_int: s.emplace<std::int64_t>(detail::unzigzag(ar.read_varint())); return;
+        case tag_false:
+            if constexpr (Build) out->storage().template emplace<bool>(false);
+            return;
+        case tag_true:
+            if constexpr (Build) out->storage().template emplace<bool>(true);
+            return;
+        case tag_int: {
+            const std::uint64_t v = ar.read_varint();
+            if constexpr (Build) out->storage().template emplace<std::int64_t>(detail::unzigzag(v));
+            return;
+        }
         case tag_real32: {
             float f;
             ar.read(&f, sizeof f);
-            s.emplace<double>(f);
+            if constexpr (Build) out->storage().template emplace<double>(f);
             return;
         }
         case tag_real64: {
             double d;
             ar.read(&d, sizeof d);
-            s.emplace<double>(d);
+            if constexpr (Build) out->storage().template emplace<double>(d);
             return;
         }
-        default: read_other(ar, tag, s, held);
+        default: read_other(ar, tag, out, held);
     }
 }
 
-void read_other(ByteInputArchive& ar, std::uint8_t tag, Value::Storage& s, std::size_t& held) {
+template <class Out>
+void read_other(ByteInputArchive& ar, std::uint8_t tag, Out* out, std::size_t& held) {
+    constexpr bool Build = std::is_same_v<Out, Value>;
     switch (tag) {
         case tag_string: {
             const std::size_t n = ar.read_size("string size");
             const auto* p = reinterpret_cast<const char*>(ar.take(n));
-            held += detail::heap_bytes(s.emplace<std::string>(p, n));
+            if constexpr (Build) held += detail::heap_bytes(out->storage().template emplace<std::string>(p, n));
+            else held += string_heap(n);
             return;
         }
-        case tag_bytes: {
-            const std::size_t n = ar.read_size("bytes size");
+        case tag_bytes:
+        case tag_object: {
+            const std::size_t n = ar.read_size(tag == tag_bytes ? "bytes size" : "object size");
             const std::uint8_t* p = ar.take(n);
-            held += s.emplace<Bytes>(p, p + n).capacity();
+            if constexpr (Build) {
+                Bytes& b = tag == tag_bytes ? out->storage().template emplace<Bytes>(p, p + n)
+                                            : out->storage().template emplace<Object>(Object{Bytes(p, p + n)}).blob;
+                held += b.capacity();
+            } else {
+                held += n;
+            }
             return;
         }
         case tag_list: {
             ar.enter();
             const std::size_t n = ar.read_size("list length", min_value_bytes);
-            List& list = s.emplace<List>();
-            list.reserve(n);  // safe: n values need n bytes, checked above
-            held += list.capacity() * sizeof(Value);
+            List* list = nullptr;
+            if constexpr (Build) {
+                list = &out->storage().template emplace<List>();
+                list->reserve(n);  // safe: n values need n bytes, checked above
+            }
+            held += n * sizeof(Value);
             ar.begin_elements(n, min_value_bytes);
             for (std::size_t i = 0; i < n; ++i) {
                 ar.next_element(min_value_bytes);
-                read_value(ar, list.emplace_back(), held);
+                if constexpr (Build) read_value(ar, &list->emplace_back(), held);
+                else read_value(ar, out, held);
             }
             ar.leave();
             return;
         }
         case tag_map:
             ar.enter();
-            MapAccess::load_entries(ar, s.emplace<Map>(), &held);
+            if constexpr (Build) MapAccess::read_entries(ar, &out->storage().template emplace<Map>(), out, held);
+            else MapAccess::read_entries(ar, static_cast<Map*>(nullptr), out, held);
             ar.leave();
             return;
-        case tag_object: {
-            const std::size_t n = ar.read_size("object size");
-            const std::uint8_t* p = ar.take(n);
-            held += s.emplace<Object>(Object{Bytes(p, p + n)}).blob.capacity();
-            return;
-        }
         default: {
             static constexpr char hex[] = "0123456789abcdef";
             ar.fail_at(ar.offset() - 1, DecodeErrc::bad_type_tag,
@@ -310,8 +341,8 @@ void read_other(ByteInputArchive& ar, std::uint8_t tag, Value::Storage& s, std::
 bool entry_less(const Map::Entry* a, const Map::Entry* b) noexcept { return KeyLess()(a->first, b->first); }
 
 // Keys that arrived out of order: until the map is complete its order is the arrival order,
-// repeats are caught by a set of the keys so far (a tree: no input makes it slow), and the
-// order is sorted once at the end, or when a failure leaves early.
+// repeats are caught by a set of the keys so far (a tree: no input makes it slow), and a built
+// map's order is sorted once at the end, or when a failure leaves early.
 class Unordered {
 public:
     Unordered() = default;
@@ -319,10 +350,15 @@ public:
     Unordered& operator=(const Unordered&) = delete;
     ~Unordered() { sort(); }
 
-    bool active() const noexcept { return order_ != nullptr; }
-    /// Switches to arrival order: every key so far goes into the set.
-    void start(Map::Entry** const& order, const std::uint32_t& size) {
-        for (std::uint32_t i = 0; i < size; ++i) seen_.insert(order[i]->first);
+    bool active() const noexcept { return active_; }
+    /// Switches to arrival order: every key so far (`key(i)` for i < `count`) goes into the set.
+    template <class Key>
+    void start(std::size_t count, Key&& key) {
+        for (std::size_t i = 0; i < count; ++i) seen_.insert(key(i));
+        active_ = true;
+    }
+    /// Also sorts a built map's order when done.
+    void sort_later(Map::Entry** const& order, const std::uint32_t& size) {
         order_ = &order;
         size_ = &size;
     }
@@ -334,42 +370,90 @@ public:
     }
 
 private:
+    bool active_ = false;
     Map::Entry** const* order_ = nullptr;  // the map's (it moves if the map needs a new block)
     const std::uint32_t* size_ = nullptr;
     std::set<std::string_view, KeyLess> seen_;
 };
 
+// Skimming every map of a packet needs only room for their keys, innermost map last: what
+// Unordered::start needs when a key arrives out of order (a built map has its own). Each map's
+// keys go when it ends; the memory stays with the thread (a few hundred bytes for a game's
+// packets), unless a packet left it big.
+thread_local std::vector<std::string_view> skimmed_keys;
+
+// What check() carries down while it skims: room for keys (skimmed_keys).
+struct Skim {
+    std::vector<std::string_view>& keys;
+    std::string_view channel;  // the packet's, in the input
+};
+
 }  // namespace
 
-void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint) {
+template <class Out>
+void MapAccess::read_entries(ByteInputArchive& ar, Map* map, Out* out, std::size_t& held) {
+    constexpr bool Build = std::is_same_v<Out, Value>;  // into `map`; else skimming, with `out`
     const std::size_t n = ar.read_size("map size", min_entry_bytes);
-    if (map.block_) map.clear();
     // Every entry but one (the empty key) takes at least 3 bytes: room for more would be
     // memory that a lying count claims.
-    map.reserve_exact(std::min(n, ar.remaining() / 3 + 1));
+    const std::size_t reserve = std::min(n, ar.remaining() / 3 + 1);
+    if constexpr (Build) {
+        if (map->block_) map->clear();
+        map->reserve_exact(reserve);
+    }
+    struct Forget {  // a skimmed map's keys go when it ends, however it ends
+        Out* out;
+        std::size_t base;
+        ~Forget() {
+            if constexpr (!Build) out->keys.resize(base);
+        }
+    } const forget{out, [&] {
+        if constexpr (Build) return std::size_t{0};
+        else return out->keys.size();
+    }()};
     Unordered unordered;
     const KeyLess less;
-    std::size_t held = 0;
     std::string_view last;  // the previous key, in the input (which outlives the decoding)
     ar.begin_elements(n, min_entry_bytes);
     for (std::size_t i = 0; i < n; ++i) {
         ar.next_element(min_entry_bytes);
         const std::size_t key_size = ar.read_size("key size");
-        const std::string_view key(reinterpret_cast<const char*>(ar.take(key_size)), key_size);
+        const auto* key_data = reinterpret_cast<const char*>(ar.take(key_size));
+        const std::string_view key(key_data, key_size);
         // sprocket's encoder sorts keys, so each one usually follows the last: appended then.
-        if (!unordered.active() && i != 0 && !less(last, key)) unordered.start(map.index_, map.size_);
+        if (!unordered.active() && i != 0 && !less(last, key)) {
+            if constexpr (Build) {
+                unordered.start(i, [&](std::size_t k) { return std::string_view(map->index_[k]->first); });
+                unordered.sort_later(map->index_, map->size_);
+            } else {
+                unordered.start(i, [&](std::size_t k) { return out->keys[forget.base + k]; });
+            }
+        }
         last = key;
         if (unordered.active() && !unordered.add(key))
             ar.fail(DecodeErrc::duplicate_key, "key " + quoted_prefix(std::string(key)) + " appears twice");
-        Map::Slot* slot = map.acquire();  // room in the order too: it has a place for every slot
-        Map::Entry* e = ::new (static_cast<void*>(&slot->entry))  // in the slot's storage
-            Map::Entry(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
-        map.index_[map.size_++] = e;  // from here on the map owns the entry
-        held += detail::heap_bytes(e->first);
-        read_value(ar, e->second, held);
+        if constexpr (Build) {
+            Map::Slot* slot = map->acquire();  // room in the order too: it has a place for every slot
+            Map::Entry* e = ::new (static_cast<void*>(&slot->entry))  // in the slot's storage
+                Map::Entry(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple());
+            map->index_[map->size_++] = e;  // from here on the map owns the entry
+            held += detail::heap_bytes(e->first);
+            read_value(ar, &e->second, held);
+        } else {
+            if (!unordered.active()) out->keys.emplace_back(key_data, key_size);
+            held += string_heap(key_size);
+            read_value(ar, out, held);
+        }
     }
     unordered.sort();
-    if (footprint) *footprint += held + own_bytes(map);
+    if constexpr (Build) held += own_bytes(*map);
+    else held += reserved_bytes(reserve, n);
+}
+
+void MapAccess::load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint) {
+    std::size_t held = 0;
+    read_entries(ar, &map, static_cast<Value*>(nullptr), held);
+    if (footprint) *footprint += held;
 }
 
 // --- the entry points the cereal hooks and encode/decode share ------------------------------
@@ -379,7 +463,7 @@ void save_value(ByteOutputArchive& ar, const Value& value) { sprocket::write_val
 void load_value(ByteInputArchive& ar, Value& value) {
     value = Value();
     std::size_t held = 0;
-    sprocket::read_value(ar, value, held);
+    sprocket::read_value(ar, &value, held);
 }
 void save_map(ByteOutputArchive& ar, const Map& map) { write_entries(ar, map); }
 void load_map(ByteInputArchive& ar, Map& map) { MapAccess::load_entries(ar, map, nullptr); }
@@ -414,19 +498,50 @@ Bytes encode(const Packet& packet) {
     return out;
 }
 
+namespace {
+// A packet: its channel, its entries, nothing after them. Returns its footprint.
+template <class Out>
+std::size_t read_packet(ByteInputArchive& ar, Packet* packet, Out* out) {
+    constexpr bool Build = std::is_same_v<Out, Value>;  // into `packet`; else skimming
+    const std::size_t channel_size = ar.read_size("channel size");
+    const auto* channel = reinterpret_cast<const char*>(ar.take(channel_size));
+    std::size_t held = sizeof(Packet);
+    if constexpr (Build) {
+        packet->set_channel(std::string(channel, channel_size));
+        held += detail::heap_bytes(packet->channel());
+    } else {
+        held += string_heap(channel_size);
+        out->channel = std::string_view(channel, channel_size);
+    }
+    MapAccess::read_entries(ar, packet, out, held);
+    if (ar.remaining() != 0)
+        ar.fail(DecodeErrc::trailing_bytes, std::to_string(ar.remaining()) +
+                                                (ar.remaining() == 1 ? " byte" : " bytes") + " after the packet");
+    return held;
+}
+}  // namespace
+
 DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
     try {
         ByteInputArchive ar(data, size, limits.max_depth);
         Packet packet;
-        packet.set_channel(read_string(ar, "channel size"));
-        std::size_t held = sizeof(Packet) + detail::heap_bytes(packet.channel());
-        MapAccess::load_entries(ar, packet, &held);
-        if (ar.remaining() != 0)
-            ar.fail(DecodeErrc::trailing_bytes, std::to_string(ar.remaining()) +
-                                                    (ar.remaining() == 1 ? " byte" : " bytes") + " after the packet");
+        const std::size_t held = read_packet(ar, &packet, static_cast<Value*>(nullptr));
         return DecodeResult(std::move(packet), held);
     } catch (const DecodeException& e) {  // the one place wire errors become values
         return DecodeResult(e.error());
+    }
+}
+
+CheckResult check(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
+    try {
+        ByteInputArchive ar(data, size, limits.max_depth);
+        std::vector<std::string_view>& keys = skimmed_keys;
+        Skim skim{keys, {}};
+        const std::size_t held = read_packet(ar, static_cast<Packet*>(nullptr), &skim);
+        if (keys.capacity() > 4096) keys = std::vector<std::string_view>();  // a packet of many keys left it big
+        return CheckResult(held, skim.channel);
+    } catch (const DecodeException& e) {  // as decode
+        return CheckResult(e.error());
     }
 }
 
@@ -451,6 +566,11 @@ const Packet& DecodeResult::packet() const& {
 Packet&& DecodeResult::packet() && {
     if (!ok()) no_packet(std::get<DecodeError>(v_));
     return std::get<Packet>(std::move(v_));
+}
+
+const DecodeError& CheckResult::error() const {
+    if (ok()) throw std::logic_error("[sprocket.packet] CheckResult holds no error: the bytes are a packet");
+    return *error_;
 }
 
 const DecodeError& DecodeResult::error() const {

@@ -46,9 +46,17 @@ struct MapAccess {
     /// fast path; any order is accepted, and a repeated key is `duplicate_key` at the offset
     /// just after it. Adds what the entries hold on the heap to `footprint` if not null.
     static void load_entries(ByteInputArchive& ar, Map& map, std::size_t* footprint);
+    /// `load_entries` into `map` (`Out` is `Value`, `out` unused), or the same checks without
+    /// making anything (`Out` is codec.cpp's `Skim`, `map` unused), adding the footprint the
+    /// entries have or would have to `held` (codec.cpp).
+    template <class Out>
+    static void read_entries(ByteInputArchive& ar, Map* map, Out* out, std::size_t& held);
     /// Heap bytes of the map's own storage: its blocks (not what the entries' keys and values
     /// hold).
     static std::size_t own_bytes(const Map& map) noexcept;
+    /// What `own_bytes` gives for a map that was empty, got `reserve_exact(reserve)` and then
+    /// `n` entries, without making it.
+    static std::size_t reserved_bytes(std::size_t reserve, std::size_t n) noexcept;
     /// A block of `capacity` slots and room for `order_capacity` entry pointers, neither
     /// initialized.
     static std::unique_ptr<Map::Block, Map::BlockDeleter> make_block(std::size_t capacity, std::size_t order_capacity);

@@ -420,6 +420,24 @@ bool operator==(const Map& a, const Map& b) {
     return true;
 }
 
+std::size_t MapAccess::reserved_bytes(std::size_t reserve, std::size_t n) noexcept {
+    // As reserve_exact, then acquire() and grow() for n entries.
+    if (n == 0) return 0;
+    auto bytes = [](std::size_t capacity, std::size_t order) {
+        return detail::block_capacity(sizeof(Map::Block) + capacity * sizeof(Map::Slot) + order * sizeof(Map::Entry*));
+    };
+    std::size_t capacity = std::min(reserve == 0 ? first_block : reserve, largest_block);
+    std::size_t order = capacity, have = capacity;
+    std::size_t total = bytes(capacity, order);
+    while (have < n) {
+        capacity = std::min(capacity * 2, largest_block);
+        order += capacity;
+        have += capacity;
+        total += bytes(capacity, order);
+    }
+    return total;
+}
+
 std::size_t MapAccess::own_bytes(const Map& map) noexcept {
     std::size_t n = 0;
     for (const Map::Block* block = map.block_.get(); block; block = block->older.get()) n += block->bytes;

@@ -73,14 +73,14 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
     report(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
 }
 
-void ServerLink::on_packet(Packet packet, std::size_t bytes) {
-    report(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, bytes);
+void ServerLink::on_packet(Packet packet, Encoded body, std::size_t bytes) {
+    report(Event{EventKind::packet, id_, std::move(packet), CloseReason::none, ""}, std::move(body), bytes);
 }
 
-void ServerLink::report(Event event, std::size_t bytes) {
-    record_event(core_->recorder.get(), event, event.detail);
+void ServerLink::report(Event event, Encoded body, std::size_t bytes) {
+    record_event(core_->recorder.get(), event, body, event.detail);
     // Packets are announced once per read (on_frames_done); other events wake waiters at once.
-    if (event.kind == EventKind::packet) core_->inbox.push(std::move(event), bytes, budget(), true);
+    if (event.kind == EventKind::packet) core_->inbox.push_packet(std::move(event), std::move(body), bytes, budget());
     else core_->inbox.push(std::move(event));
 }
 

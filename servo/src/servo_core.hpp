@@ -36,7 +36,7 @@ public:
 protected:
     void on_tcp_connected(TimePoint) override {}
     void on_handshake(const FrameView& frame, TimePoint now) override;
-    void on_packet(Packet packet, std::size_t bytes) override;
+    void on_packet(Packet packet, Encoded body, std::size_t bytes) override;
     void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
     void on_released(TimePoint now) override;
@@ -44,7 +44,8 @@ protected:
 private:
     void reject(RejectCode code, const std::string& text, TimePoint now);
     // Records the event (when recording) and queues it for the game.
-    void report(Event event, std::size_t bytes = 0);
+    /// Records `event` if recording, then queues it (a packet with its `body`, quietly).
+    void report(Event event, Encoded body = {}, std::size_t bytes = 0);
 
     std::shared_ptr<ServoCore> core_;
     ClientId id_ = 0;

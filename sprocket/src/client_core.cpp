@@ -118,17 +118,17 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
     close(CloseReason::protocol_error, "unexpected frame during the handshake", Farewell::goodbye, now);
 }
 
-void ClientCore::on_packet(Packet packet, std::size_t bytes) {
-    report(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, bytes);
+void ClientCore::on_packet(Packet packet, Encoded body, std::size_t bytes) {
+    report(Event{EventKind::packet, id(), std::move(packet), CloseReason::none, ""}, std::move(body), bytes);
 }
 
-void ClientCore::report(Event event, std::size_t bytes) {
+void ClientCore::report(Event event, Encoded body, std::size_t bytes) {
     if (recorder) {
         const bool connected = event.kind == EventKind::connected;
-        record_event(recorder.get(), event, connected ? host_ + ":" + std::to_string(port_) : std::string());
+        record_event(recorder.get(), event, body, connected ? host_ + ":" + std::to_string(port_) : std::string());
     }
     // Packets are announced once per read (on_frames_done); other events wake waiters at once.
-    if (event.kind == EventKind::packet) inbox.push(std::move(event), bytes, budget(), true);
+    if (event.kind == EventKind::packet) inbox.push_packet(std::move(event), std::move(body), bytes, budget());
     else inbox.push(std::move(event));
 }
 

@@ -36,7 +36,7 @@ public:
 protected:
     void on_tcp_connected(TimePoint now) override;
     void on_handshake(const FrameView& frame, TimePoint now) override;
-    void on_packet(Packet packet, std::size_t bytes) override;
+    void on_packet(Packet packet, Encoded body, std::size_t bytes) override;
     void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
     bool reconnects_after(CloseReason reason) const override;
@@ -47,7 +47,8 @@ protected:
 private:
     void set_status(State state, CloseReason reason, std::string detail);
     // Records the event (when recording) and queues it for the game.
-    void report(Event event, std::size_t bytes = 0);
+    /// Records `event` if recording, then queues it (a packet with its `body`, quietly).
+    void report(Event event, Encoded body = {}, std::size_t bytes = 0);
     void report_closed();  // status and event for a close by this side (once)
 
     SprocketOptions options_;

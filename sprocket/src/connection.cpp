@@ -374,7 +374,7 @@ bool Connection::process(TimePoint now) {
     return true;
 }
 
-void Connection::handle(const FrameView& frame, TimePoint now) {
+void Connection::handle(const FrameView& frame, TimePoint now, Bytes* adopt) {
     const auto kind = static_cast<FrameKind>(frame.kind);
     switch (kind) {
     case FrameKind::packet: {
@@ -382,18 +382,20 @@ void Connection::handle(const FrameView& frame, TimePoint now) {
             close(CloseReason::protocol_error, "packet before the handshake", Farewell::goodbye, now);
             return;
         }
-        DecodeResult result = decode(frame.body, frame.size);
-        if (!result) {
-            close(CloseReason::protocol_error, "bad packet: " + result.error().message, Farewell::goodbye, now);
+        // Checked here, decoded by the thread that takes it (detail/encoded.hpp).
+        const CheckResult checked = check(frame.body, frame.size);
+        if (!checked) {
+            close(CloseReason::protocol_error, "bad packet: " + checked.error().message, Farewell::goodbye, now);
             return;
         }
         // Counted as decoded, not as sent: a list of a million nulls is 1 MB on the wire but
         // tens of MB in memory, and the receive budget must count the latter.
-        const std::size_t bytes = result.footprint();
-        Packet packet = std::move(result).packet();
+        Packet packet;
+        packet.set_channel(std::string(checked.channel()));
         packets_received_.fetch_add(1, std::memory_order_relaxed);
         channels_.received(packet.channel(), frame_header_size + frame.size);
-        on_packet(std::move(packet), bytes);
+        Encoded body = adopt ? Encoded(std::move(*adopt), frame_header_size) : Encoded(frame.body, frame.size);
+        on_packet(std::move(packet), std::move(body), checked.footprint());
         return;
     }
     case FrameKind::hello:
@@ -511,9 +513,9 @@ void Connection::assemble(const FrameView& fragment, TimePoint now) {
         assembly_.reserve(frame_header_size + size);  // once: no regrowth as the pieces arrive
         return;
     }
-    const Bytes whole = std::move(assembly_);
+    Bytes whole = std::move(assembly_);
     assembly_ = Bytes();
-    handle(FrameView{kind, whole.data() + frame_header_size, size}, now);
+    handle(FrameView{kind, whole.data() + frame_header_size, size}, now, &whole);
 }
 
 void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {

@@ -1,6 +1,9 @@
 #include <sprocket/detail/inbox.hpp>
 
+#include <sprocket/codec.hpp>
+
 #include <iterator>
+#include <stdexcept>
 
 namespace sprocket::detail {
 
@@ -10,6 +13,7 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
     if (quiet) {
         staged_events_.push_back(std::move(event));
         staged_charges_.push_back(Charge{bytes, std::move(budget)});
+        staged_bodies_.emplace_back();
         return;
     }
     bool wake = false;
@@ -18,9 +22,30 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
         publish();  // what was read before this event goes first
         events_.push_back(std::move(event));
         charges_.push_back(Charge{bytes, std::move(budget)});
+        bodies_.emplace_back();
         wake = waiters_ > 0;
     }
     if (wake) cv_.notify_all();
+}
+
+void Inbox::push_packet(Event event, Encoded body, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget) {
+    if (budget) budget->queued += bytes;
+    bytes_ += bytes;
+    staged_events_.push_back(std::move(event));
+    staged_charges_.push_back(Charge{bytes, std::move(budget)});
+    staged_bodies_.push_back(std::move(body));
+}
+
+void Inbox::open(std::vector<Event>& events, std::vector<Encoded>& bodies) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const Encoded& body = bodies[i];
+        if (body.empty()) continue;
+        DecodeResult result = decode(body.data(), body.size());
+        // check() accepted these bytes on the I/O thread, and decode finds what check finds.
+        if (!result) throw std::logic_error("sprocket: a checked packet did not decode: " + result.error().message);
+        events[i].packet = std::move(result).packet();
+    }
+    bodies.clear();  // freed here, by the thread that decoded them
 }
 
 void Inbox::announce() {
@@ -38,16 +63,21 @@ void Inbox::publish() {
     if (events_.empty()) {
         events_.swap(staged_events_);  // the usual case: the game took everything before
         charges_.swap(staged_charges_);
+        bodies_.swap(staged_bodies_);
         staged_events_.reserve(events_.size());  // about the next read's worth, in one allocation
         staged_charges_.reserve(events_.size());
+        staged_bodies_.reserve(events_.size());
     } else {
         events_.insert(events_.end(), std::make_move_iterator(staged_events_.begin()),
                        std::make_move_iterator(staged_events_.end()));
         charges_.insert(charges_.end(), std::make_move_iterator(staged_charges_.begin()),
                         std::make_move_iterator(staged_charges_.end()));
+        bodies_.insert(bodies_.end(), std::make_move_iterator(staged_bodies_.begin()),
+                       std::make_move_iterator(staged_bodies_.end()));
     }
     staged_events_.clear();
     staged_charges_.clear();
+    staged_bodies_.clear();
 }
 
 void Inbox::notify() {

@@ -259,6 +259,12 @@ void Recorder::record(RecordKind kind, ClientId client, const Packet& packet, Cl
     append(kind, client, body);
 }
 
+void Recorder::record_encoded(RecordKind kind, ClientId client, const std::uint8_t* body, std::size_t size) {
+    const Bytes bytes(body, body + size);
+    std::lock_guard<std::mutex> lock(mutex_);
+    append(kind, client, bytes);
+}
+
 void Recorder::write(const Record& record) {
     const bool carries_packet = record.kind == RecordKind::sent || record.kind == RecordKind::received;
     const Bytes body = carries_packet ? body_of(record.packet) : event_body(record.kind, record.reason, record.detail);
@@ -339,10 +345,10 @@ std::unique_ptr<Recorder> open_recorder(const ConnectionOptions& options, Record
     }
 }
 
-void record_event(Recorder* recorder, const Event& event, std::string_view joined_detail) {
+void record_event(Recorder* recorder, const Event& event, const Encoded& body, std::string_view joined_detail) {
     if (recorder == nullptr) return;
     switch (event.kind) {
-    case EventKind::packet: recorder->record(RecordKind::received, event.client, event.packet); break;
+    case EventKind::packet: recorder->record_encoded(RecordKind::received, event.client, body.data(), body.size()); break;
     case EventKind::connected:
     case EventKind::joined: recorder->record(RecordKind::joined, event.client, {}, CloseReason::none, joined_detail); break;
     case EventKind::disconnected:

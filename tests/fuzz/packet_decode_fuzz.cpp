@@ -1,7 +1,8 @@
 // Fuzzes sprocket::decode: any input must give a packet or a DecodeError, never a crash, a
 // leak, or an allocation out of proportion to the input. Whatever decodes must re-encode to
 // bytes that decode to the same packet, and typed reads of every value must not crash. The
-// footprint decode counts must be what a walk of the packet counts.
+// footprint decode counts must be what a walk of the packet counts, and check (decode without
+// building) must agree with decode on every input.
 #include <sprocket/codec.hpp>
 
 #include <cstdint>
@@ -28,7 +29,17 @@ void read_everything(const sprocket::Value& v) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto result = sprocket::decode(data, size);
-    if (!result.ok()) return 0;
+    // check() must find what decode() finds: the same error where it found it, or the same
+    // footprint.
+    const sprocket::CheckResult checked = sprocket::check(data, size);
+    if (checked.ok() != result.ok()) std::abort();
+    if (!result.ok()) {
+        const sprocket::DecodeError& a = result.error();
+        const sprocket::DecodeError& b = checked.error();
+        if (a.code != b.code || a.offset != b.offset || a.message != b.message) std::abort();
+        return 0;
+    }
+    if (checked.footprint() != result.footprint()) std::abort();
     const sprocket::Packet& packet = result.packet();
     // The footprint counted while decoding is the one a walk of the packet finds, and the
     // entries come out in key order whatever order they arrived in.

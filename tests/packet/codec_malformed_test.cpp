@@ -21,8 +21,23 @@ const Packet everything = Packet::on("state", {{"n", nullptr}, {"b", true}, {"i"
                                                {"s", "text"}, {"y", Bytes{1, 2}}, {"l", List{1, List{2}}},
                                                {"m", Map{{"k", "v"}}}, {"o", Object{Bytes{5, 6}}}});
 
-DecodeErrc error_of(const Bytes& bytes, const DecodeLimits& limits = {}) {
+// `check` finds what `decode` finds: the same error (code, offset, text) or the same footprint.
+DecodeResult decode_and_check(const Bytes& bytes, const DecodeLimits& limits = {}) {
     auto result = decode(bytes, limits);
+    const CheckResult checked = check(bytes.data(), bytes.size(), limits);
+    REQUIRE(checked.ok() == result.ok());
+    if (result.ok()) {
+        CHECK(checked.footprint() == result.footprint());
+    } else {
+        CHECK(checked.error().code == result.error().code);
+        CHECK(checked.error().offset == result.error().offset);
+        CHECK(checked.error().message == result.error().message);
+    }
+    return result;
+}
+
+DecodeErrc error_of(const Bytes& bytes, const DecodeLimits& limits = {}) {
+    auto result = decode_and_check(bytes, limits);
     REQUIRE_FALSE_MESSAGE(result.ok(), "decoded unexpectedly: " << result.packet());
     INFO(result.error().message);
     CHECK(result.error().message.rfind(to_string(result.error().code), 0) == 0);  // starts with its name
@@ -163,7 +178,7 @@ TEST_CASE("error messages say what, how much, and where") {
     CHECK(result.error().message == "too large: string size 8589934592 exceeds the 3 bytes that remain (at byte 10)");
 }
 
-TEST_CASE("random corruption of valid packets never crashes") {
+TEST_CASE("random corruption of valid packets never crashes, and check agrees with decode") {
     std::mt19937 rng(99);
     const Bytes base = encode(everything);
     int decoded = 0;
@@ -172,7 +187,7 @@ TEST_CASE("random corruption of valid packets never crashes") {
         for (std::size_t flips = 1 + rng() % 4; flips > 0; --flips)
             bytes[rng() % bytes.size()] = static_cast<std::uint8_t>(rng());
         if (rng() % 4 == 0) bytes.resize(rng() % bytes.size());
-        auto result = decode(bytes);
+        auto result = decode_and_check(bytes);
         if (result.ok()) {
             ++decoded;
             // Whatever decodes re-encodes and decodes to the same packet.
@@ -184,11 +199,11 @@ TEST_CASE("random corruption of valid packets never crashes") {
     MESSAGE(decoded << " of 20000 corrupted inputs still decoded");
 }
 
-TEST_CASE("random bytes never crash") {
+TEST_CASE("random bytes never crash, and check agrees with decode") {
     std::mt19937 rng(7);
     for (int i = 0; i < 20000; ++i) {
         Bytes bytes(rng() % 64);
         for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
-        (void)decode(bytes);
+        (void)decode_and_check(bytes);
     }
 }

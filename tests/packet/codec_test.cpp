@@ -254,6 +254,46 @@ TEST_CASE("decode counts the packet's footprint: what a walk of it finds") {
     CHECK(decode(Bytes{0x05}).footprint() == 0);  // no packet, no footprint
 }
 
+TEST_CASE("check finds what decode finds without building: ok with the same footprint") {
+    auto agrees = [](const Bytes& bytes) {
+        const DecodeResult decoded = decode(bytes);
+        const CheckResult checked = check(bytes.data(), bytes.size());
+        REQUIRE(decoded.ok());
+        REQUIRE(checked.ok());
+        CHECK(checked.footprint() == decoded.footprint());
+    };
+    std::mt19937 rng(78);
+    for (int i = 0; i < 300; ++i) {
+        Packet p;
+        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
+        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        agrees(encode(p));
+    }
+    // Keys out of order, at the top and in a nested map after some in order; a map bigger than
+    // what its bytes could hold reserved (keys of 0 bytes cannot repeat, so at most one).
+    agrees(wire::packet(3, {wire::cat({wire::str("zz"), wire::byte(wire::string), wire::str(std::string(100, 'x'))}),
+                            wire::cat({wire::str("a"), wire::byte(wire::null)}),
+                            wire::cat({wire::str("m"), wire::byte(wire::map), wire::varint(4), wire::str("a"),
+                                       wire::byte(wire::null), wire::str("c"), wire::byte(wire::null), wire::str("d"),
+                                       wire::byte(wire::t), wire::str("b"), wire::byte(wire::f)})}));
+    agrees(wire::packet(1, {wire::cat({wire::str(""), wire::byte(wire::null)})}));
+    // A state of 64 maps, and a map of 5,000 keys.
+    List players;
+    for (int i = 0; i < 64; ++i) players.emplace_back(Map(reference));
+    agrees(encode(Packet::on("state", {{"tick", 1}, {"players", players}})));
+    Packet big;
+    for (int i = 0; i < 5000; ++i) big.set("key" + std::to_string(i), i);
+    agrees(encode(big));
+    // An error is the one decode gives.
+    const Bytes bad = wire::packet(2, {wire::cat({wire::str("a"), wire::byte(wire::null)}), wire::cat({wire::str("a"), wire::byte(wire::null)})});
+    const CheckResult checked = check(bad.data(), bad.size());
+    REQUIRE_FALSE(checked.ok());
+    CHECK(checked.footprint() == 0);
+    CHECK(checked.error().code == DecodeErrc::duplicate_key);
+    CHECK(checked.error().offset == decode(bad).error().offset);
+    CHECK_THROWS_AS((void)check(encode(reference).data(), encode(reference).size()).error(), std::logic_error);
+}
+
 TEST_CASE("integers use zigzag varints") {
     CHECK(encode(Packet{{"i", 0}}).size() == 6);                                   // 1 byte payload
     CHECK(encode(Packet{{"i", -64}}).size() == 6);

@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -55,6 +57,28 @@ private:
     std::size_t footprint_ = 0;
 };
 
+/// What `check` found: the error `decode` would give, or the footprint its packet would have.
+class CheckResult {
+public:
+    CheckResult(std::size_t footprint, std::string_view channel) : footprint_(footprint), channel_(channel) {}
+    explicit CheckResult(DecodeError error) : error_(std::move(error)) {}
+
+    bool ok() const noexcept { return !error_; }
+    explicit operator bool() const noexcept { return ok(); }
+    /// The error. Precondition: `!ok()`; otherwise throws `std::logic_error`.
+    const DecodeError& error() const;
+    /// `decode(...).footprint()` of the same bytes; 0 when `!ok()`.
+    std::size_t footprint() const noexcept { return footprint_; }
+    /// The packet's channel: a view into the checked bytes (valid as long as they are). Empty
+    /// when `!ok()`.
+    std::string_view channel() const noexcept { return channel_; }
+
+private:
+    std::optional<DecodeError> error_;
+    std::size_t footprint_ = 0;
+    std::string_view channel_;
+};
+
 /// The packet's bytes (channel, then entries in key order). Deterministic: equal packets encode
 /// to equal bytes. Reals that a float holds exactly take 4 bytes, others 8.
 Bytes encode(const Packet& packet);
@@ -72,6 +96,13 @@ DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimi
 inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
     return decode(bytes.data(), bytes.size(), limits);
 }
+
+/// Checks bytes exactly as `decode` does (the same error at the same offset, or the same
+/// footprint) without building the packet: a pass over the bytes that allocates nothing for
+/// packets whose map keys are in order (as `encode` writes them). Once it is ok, `decode` of
+/// the same bytes and limits succeeds unless memory runs out. sprocket's I/O thread checks
+/// each packet as it arrives; the game's thread decodes it when it takes it.
+CheckResult check(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits = {});
 
 }  // namespace sprocket
 

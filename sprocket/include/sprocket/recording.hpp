@@ -186,6 +186,9 @@ public:
     /// a write failure: it is kept in `status().error` and recording stops.
     void record(RecordKind kind, ClientId client, const Packet& packet = {}, CloseReason reason = CloseReason::none,
                 std::string_view detail = {});
+    /// `record(kind, client, packet)` for a `sent` or `received` packet given as its encoded
+    /// bytes (`encode`'s, or any that `check` accepts: kept as they are, not decoded).
+    void record_encoded(RecordKind kind, ClientId client, const std::uint8_t* body, std::size_t size);
     /// Runs `accept()` and records `packet` as `sent` to each client id it returns, stamped
     /// now, all under the recorder's lock: a packet is recorded only when it was accepted, and
     /// always before anything the peer answers (which the I/O thread records under the same

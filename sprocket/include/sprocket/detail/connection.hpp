@@ -100,8 +100,9 @@ protected:
     virtual void on_tcp_connected(TimePoint now) = 0;
     /// A hello, welcome or reject during the handshake.
     virtual void on_handshake(const FrameView& frame, TimePoint now) = 0;
-    /// A packet while open; `bytes` is its memory footprint.
-    virtual void on_packet(Packet packet, std::size_t bytes) = 0;
+    /// A packet while open, checked: `packet` holds its channel, `body` its bytes (decoded by
+    /// the thread that takes it: see detail/encoded.hpp); `bytes` is its decoded footprint.
+    virtual void on_packet(Packet packet, Encoded body, std::size_t bytes) = 0;
     /// The frames read in one go have been handled, or a close begins: the packets pushed
     /// quietly become visible (one wake-up for all of them).
     virtual void on_frames_done() {}
@@ -125,7 +126,9 @@ private:
     void read_some(TimePoint now);
     // Handles the complete frames in the decoder; false once the connection stopped reading.
     bool process(TimePoint now);
-    void handle(const FrameView& frame, TimePoint now);
+    // `adopt`: the bytes that hold `frame` (header first), which a packet may take whole
+    // instead of copying its body (a reassembled frame).
+    void handle(const FrameView& frame, TimePoint now, Bytes* adopt = nullptr);
     // A piece of a big frame: collected until the frame is whole, then handled.
     void assemble(const FrameView& fragment, TimePoint now);
     void flush(TimePoint now);

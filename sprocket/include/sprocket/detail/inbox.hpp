@@ -1,9 +1,12 @@
 #pragma once
 /// \file
 /// An endpoint's inbound queue: events pushed by the I/O thread, taken by the game's thread.
-/// Each connection has a receive budget; when its packets waiting here exceed it, the I/O
-/// thread stops reading that connection until the game takes them.
+/// Packets wait encoded (checked, with only their channel in the event) and are decoded by the
+/// thread that takes them. Each connection has a receive budget; when its packets waiting here
+/// exceed it (counted as they will be decoded), the I/O thread stops reading that connection
+/// until the game takes them.
 
+#include <sprocket/detail/encoded.hpp>
 #include <sprocket/detail/reactor.hpp>
 #include <sprocket/event.hpp>
 
@@ -32,15 +35,21 @@ public:
     /// The event is visible and waiters are woken at once; with `quiet`, both wait for the next
     /// `announce()` or loud push (one lock and one wake-up for all the packets of one read).
     void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr, bool quiet = false);
+    /// I/O thread: appends a packet event quietly (as `push(..., true)`): `event.packet` holds
+    /// the channel only; `body` (checked) is decoded into it when the event is taken.
+    void push_packet(Event event, Encoded body, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget);
     /// I/O thread: makes the events pushed quietly since the last call visible, in order, and
     /// wakes waiters, if there were any.
     void announce();
 
     /// Takes, in order, every event for which `select(event)` is true; the rest stay.
-    /// (`select` is called once per event, in order.)
+    /// (`select` is called once per event, in order; a packet event shows only its channel.)
+    /// The packets taken are decoded on the calling thread. Throws std::bad_alloc if memory runs
+    /// out while decoding (those packets are lost).
     template <class Select>
     std::vector<Event> take(Select&& select) {
         std::vector<Event> out;
+        std::vector<Encoded> bodies;
         bool resume = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -53,24 +62,29 @@ public:
             }
             if (all) {
                 out.swap(events_);  // the usual case, get(): no event moves
+                bodies.swap(bodies_);
             } else {
                 std::size_t keep = 0;
                 for (std::size_t i = 0; i < events_.size(); ++i) {
                     if (chosen_[i]) {
                         out.push_back(std::move(events_[i]));
+                        bodies.push_back(std::move(bodies_[i]));
                     } else {
                         if (keep != i) {
                             events_[keep] = std::move(events_[i]);
+                            bodies_[keep] = std::move(bodies_[i]);
                             std::swap(charges_[keep], charges_[i]);
                         }
                         ++keep;
                     }
                 }
                 events_.resize(keep);  // the taken ones' charges now sit from `keep` on
+                bodies_.resize(keep);
             }
             resume = release(all ? 0 : events_.size());  // before the charges (and maybe budgets) go
         }
         if (resume) reactor_.wake();
+        open(out, bodies);
         return out;
     }
 
@@ -103,15 +117,19 @@ private:
     bool release(std::size_t first);
     // With mutex_ held: moves the quietly pushed events behind the announced ones.
     void publish();
+    // Decodes each packet's body into its event (`bodies` parallel to `events`).
+    static void open(std::vector<Event>& events, std::vector<Encoded>& bodies);
 
     Reactor& reactor_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<Event> events_;    // guarded by mutex_
     std::vector<Charge> charges_;  // one per event; guarded by mutex_
+    std::vector<Encoded> bodies_;  // one per event (empty but for packets); guarded by mutex_
     std::vector<char> chosen_;     // take()'s choices; guarded by mutex_
     std::vector<Event> staged_events_;    // quiet pushes not announced yet: the I/O thread's alone
     std::vector<Charge> staged_charges_;  // likewise
+    std::vector<Encoded> staged_bodies_;  // likewise
     int waiters_ = 0;            // threads in wait(); guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
 };

@@ -3,6 +3,7 @@
 /// How an endpoint finds out whether, and where, it records (ConnectionOptions::record or
 /// $SPROCKET_RECORD). Shared by Sprocket and Servo.
 
+#include <sprocket/detail/encoded.hpp>
 #include <sprocket/detail/outbox.hpp>
 #include <sprocket/options.hpp>
 #include <sprocket/recording.hpp>
@@ -19,10 +20,11 @@ namespace sprocket::detail {
 /// the path came from it).
 std::unique_ptr<Recorder> open_recorder(const ConnectionOptions& options, RecordRole role);
 
-/// Records what `event` shows, if `recorder` is not null: a packet as `received`, connected or
-/// joined as `joined` (with `joined_detail`), disconnected or left as `left`; nothing for the
-/// other kinds. I/O thread, at the moment the event is queued for the game.
-void record_event(Recorder* recorder, const Event& event, std::string_view joined_detail);
+/// Records what `event` shows, if `recorder` is not null: a packet as `received` (its `body`,
+/// as it arrived), connected or joined as `joined` (with `joined_detail`), disconnected or left
+/// as `left`; nothing for the other kinds. I/O thread, at the moment the event is queued for
+/// the game.
+void record_event(Recorder* recorder, const Event& event, const Encoded& body, std::string_view joined_detail);
 
 /// Queues a packet with `push()` (an `Outbox::Push` result) and, when recording and it was
 /// queued, records it as `sent` to `client`, under the recorder's lock (see

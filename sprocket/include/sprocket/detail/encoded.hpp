@@ -1,0 +1,42 @@
+#pragma once
+/// \file
+/// A packet's bytes as they arrived, checked (`sprocket::check`) on the I/O thread and waiting
+/// in an inbox to be decoded by the thread that takes them. Decoding where the packet is used
+/// keeps its maps in that thread's cache: measured with 1000 clients in one process, decoding
+/// 64-player states on the I/O thread and freeing them on the game's thread cost 1.7x the CPU
+/// and made the I/O thread fall seconds behind (docs/PERFORMANCE.md, fan-out).
+
+#include <sprocket/packet.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace sprocket::detail {
+
+class Encoded {
+public:
+    Encoded() noexcept = default;
+    /// A copy of `size` bytes at `data`, in a block recycled like map blocks (block_pool.hpp):
+    /// the I/O thread allocates it, the game's thread frees it. Throws std::bad_alloc.
+    Encoded(const std::uint8_t* data, std::size_t size);
+    /// Takes `bytes` whole; the packet is its part from `offset` on (a reassembled frame: no copy).
+    Encoded(Bytes bytes, std::size_t offset) noexcept;
+
+    const std::uint8_t* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    /// True for no bytes at all (an event that is not a packet).
+    bool empty() const noexcept { return size_ == 0; }
+
+private:
+    struct Free {
+        std::size_t bytes;  // no default member initializer: unique_ptr must see Free as default-constructible here
+        void operator()(std::uint8_t* block) const noexcept;
+    };
+    std::unique_ptr<std::uint8_t[], Free> block_;
+    Bytes adopted_;
+    const std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+}  // namespace sprocket::detail
