@@ -350,12 +350,13 @@ public:
     Unordered& operator=(const Unordered&) = delete;
     ~Unordered() { sort(); }
 
-    bool active() const noexcept { return active_; }
-    /// Switches to arrival order: every key so far (`key(i)` for i < `count`) goes into the set.
-    template <class Key>
-    void start(std::size_t count, Key&& key) {
-        for (std::size_t i = 0; i < count; ++i) seen_.insert(key(i));
-        active_ = true;
+    bool active() const noexcept { return seen_.has_value(); }
+    /// Switches to arrival order: `keys(add)` calls `add` with every key so far, which go into
+    /// the set.
+    template <class Keys>
+    void start(Keys&& keys) {
+        seen_.emplace();
+        keys([this](std::string_view key) { seen_->insert(key); });
     }
     /// Also sorts a built map's order when done.
     void sort_later(Map::Entry** const& order, const std::uint32_t& size) {
@@ -363,30 +364,64 @@ public:
         size_ = &size;
     }
     /// Whether `key` is new (it is remembered then).
-    bool add(std::string_view key) { return seen_.insert(key).second; }
+    bool add(std::string_view key) { return seen_->insert(key).second; }
     void sort() noexcept {
         if (order_) std::sort(*order_, *order_ + *size_, entry_less);
         order_ = nullptr;
     }
 
 private:
-    bool active_ = false;
     Map::Entry** const* order_ = nullptr;  // the map's (it moves if the map needs a new block)
     const std::uint32_t* size_ = nullptr;
-    std::set<std::string_view, KeyLess> seen_;
+    std::optional<std::set<std::string_view, KeyLess>> seen_;  // made when the order breaks
 };
 
-// Skimming every map of a packet needs only room for their keys, innermost map last: what
-// Unordered::start needs when a key arrives out of order (a built map has its own). Each map's
-// keys go when it ends; the memory stays with the thread (a few hundred bytes for a game's
-// packets), unless a packet left it big.
-thread_local std::vector<std::string_view> skimmed_keys;
-
-// What check() carries down while it skims: room for keys (skimmed_keys).
+// What check() carries down while it skims.
 struct Skim {
-    std::vector<std::string_view>& keys;
     std::string_view channel;  // the packet's, in the input
 };
+
+// Steps over bytes that check() has walked already (so they are well formed): a varint, a key,
+// a value. The keys of a skimmed map are found again this way when its order breaks (a built
+// map has them in its entries): each byte is stepped over at most once per enclosing map.
+const std::uint8_t* skip_varint(const std::uint8_t* p, std::uint64_t& v) noexcept {
+    v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        const std::uint8_t byte = *p++;
+        v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) return p;
+    }
+}
+
+const std::uint8_t* skip_key(const std::uint8_t* p, std::string_view& key) noexcept {
+    std::uint64_t n;
+    p = skip_varint(p, n);
+    key = std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+    return p + n;
+}
+
+const std::uint8_t* skip_value(const std::uint8_t* p) noexcept {
+    std::uint64_t n;
+    switch (*p++) {
+        case tag_int: return skip_varint(p, n);
+        case tag_real32: return p + 4;
+        case tag_real64: return p + 8;
+        case tag_string:
+        case tag_bytes:
+        case tag_object: p = skip_varint(p, n); return p + n;
+        case tag_list:
+            p = skip_varint(p, n);
+            for (; n > 0; --n) p = skip_value(p);
+            return p;
+        case tag_map: {
+            p = skip_varint(p, n);
+            std::string_view key;
+            for (; n > 0; --n) p = skip_value(skip_key(p, key));
+            return p;
+        }
+        default: return p;  // null, false, true
+    }
+}
 
 }  // namespace
 
@@ -401,16 +436,7 @@ void MapAccess::read_entries(ByteInputArchive& ar, Map* map, Out* out, std::size
         if (map->block_) map->clear();
         map->reserve_exact(reserve);
     }
-    struct Forget {  // a skimmed map's keys go when it ends, however it ends
-        Out* out;
-        std::size_t base;
-        ~Forget() {
-            if constexpr (!Build) out->keys.resize(base);
-        }
-    } const forget{out, [&] {
-        if constexpr (Build) return std::size_t{0};
-        else return out->keys.size();
-    }()};
+    const std::uint8_t* const entries = ar.take(0);  // where the first entry begins
     Unordered unordered;
     const KeyLess less;
     std::string_view last;  // the previous key, in the input (which outlives the decoding)
@@ -423,10 +449,19 @@ void MapAccess::read_entries(ByteInputArchive& ar, Map* map, Out* out, std::size
         // sprocket's encoder sorts keys, so each one usually follows the last: appended then.
         if (!unordered.active() && i != 0 && !less(last, key)) {
             if constexpr (Build) {
-                unordered.start(i, [&](std::size_t k) { return std::string_view(map->index_[k]->first); });
+                unordered.start([&](auto&& add) {
+                    for (std::size_t k = 0; k < i; ++k) add(map->index_[k]->first);
+                });
                 unordered.sort_later(map->index_, map->size_);
             } else {
-                unordered.start(i, [&](std::size_t k) { return out->keys[forget.base + k]; });
+                unordered.start([&](auto&& add) {
+                    const std::uint8_t* p = entries;
+                    std::string_view previous;
+                    for (std::size_t k = 0; k < i; ++k) {
+                        p = skip_value(skip_key(p, previous));
+                        add(previous);
+                    }
+                });
             }
         }
         last = key;
@@ -440,7 +475,6 @@ void MapAccess::read_entries(ByteInputArchive& ar, Map* map, Out* out, std::size
             held += detail::heap_bytes(e->first);
             read_value(ar, &e->second, held);
         } else {
-            if (!unordered.active()) out->keys.emplace_back(key_data, key_size);
             held += string_heap(key_size);
             read_value(ar, out, held);
         }
@@ -535,10 +569,8 @@ DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimi
 CheckResult check(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
     try {
         ByteInputArchive ar(data, size, limits.max_depth);
-        std::vector<std::string_view>& keys = skimmed_keys;
-        Skim skim{keys, {}};
+        Skim skim;
         const std::size_t held = read_packet(ar, static_cast<Packet*>(nullptr), &skim);
-        if (keys.capacity() > 4096) keys = std::vector<std::string_view>();  // a packet of many keys left it big
         return CheckResult(held, skim.channel);
     } catch (const DecodeException& e) {  // as decode
         return CheckResult(e.error());
