@@ -3,7 +3,7 @@
 /// A packet's bytes as they arrived, checked (`sprocket::check`) on the I/O thread and waiting
 /// in an inbox to be decoded by the thread that takes them. Decoding where the packet is used
 /// keeps its maps in that thread's cache: measured with 1000 clients in one process, decoding
-/// 64-player states on the I/O thread and freeing them on the game's thread cost 1.7x the CPU
+/// 64-player states on the I/O thread and freeing them on the game's thread cost 1.5x the CPU
 /// and made the I/O thread fall seconds behind (docs/PERFORMANCE.md, fan-out).
 
 #include <sprocket/packet.hpp>
