@@ -1,0 +1,110 @@
+// The inbox: packets wait as their checked bytes (Encoded) and are decoded by the thread that
+// takes them; selection sees each packet's channel; budgets are charged until the game takes.
+#include <sprocket/codec.hpp>
+#include <sprocket/detail/encoded.hpp>
+#include <sprocket/detail/inbox.hpp>
+#include <sprocket/detail/reactor.hpp>
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace sprocket;
+using namespace sprocket::detail;
+
+namespace {
+
+Packet state(const std::string& channel, int seq) {
+    return Packet::on(channel, {{"seq", seq}, {"name", "Player " + std::to_string(seq)}, {"x", 1.5 * seq}});
+}
+
+// Queues `packet` as the I/O thread does: checked, the event holding only its channel.
+void queue(Inbox& inbox, const Packet& packet, const std::shared_ptr<ReceiveBudget>& budget) {
+    const Bytes bytes = encode(packet);
+    const CheckResult checked = check(bytes.data(), bytes.size());
+    REQUIRE(checked.ok());
+    Event event{EventKind::packet, 7, Packet(), CloseReason::none, ""};
+    event.packet.set_channel(std::string(checked.channel()));
+    inbox.push_packet(std::move(event), Encoded(bytes.data(), bytes.size()), checked.footprint(), budget);
+}
+
+}  // namespace
+
+TEST_CASE("queued packets are decoded by the thread that takes them, in order, after the channel chose them") {
+    const auto reactor = Reactor::acquire();
+    Inbox inbox(*reactor);
+    const auto budget = std::make_shared<ReceiveBudget>();
+    const std::vector<std::string> channels{"a", "b", "a", "", "b", "a"};
+    std::size_t charged = 0;
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+        const Packet p = state(channels[i], static_cast<int>(i));
+        const Bytes bytes = encode(p);
+        charged += check(bytes.data(), bytes.size()).footprint();
+        queue(inbox, p, budget);
+    }
+    CHECK(budget->queued.load() == charged);  // as they will be decoded, from the moment they are queued
+    CHECK(inbox.bytes() == charged);
+    inbox.announce();
+
+    // Selection sees the channel of every packet, not its entries; what it leaves keeps its
+    // bytes, and a later take decodes those.
+    std::vector<std::string> seen;
+    std::vector<Event> a = inbox.take([&](const Event& e) {
+        seen.push_back(e.packet.channel());
+        CHECK(e.packet.empty());
+        return e.packet.channel() == "a";
+    });
+    CHECK(seen == channels);
+    REQUIRE(a.size() == 3);
+    CHECK(a[0].packet == state("a", 0));
+    CHECK(a[1].packet == state("a", 2));
+    CHECK(a[2].packet == state("a", 5));
+    CHECK(a[0].client == 7);
+
+    std::vector<Event> rest;
+    std::thread game([&] { rest = inbox.take([](const Event&) { return true; }); });
+    game.join();
+    REQUIRE(rest.size() == 3);
+    CHECK(rest[0].packet == state("b", 1));
+    CHECK(rest[1].packet == state("", 3));
+    CHECK(rest[2].packet == state("b", 4));
+    CHECK(inbox.bytes() == 0);
+    CHECK(budget->queued.load() == 0);
+}
+
+TEST_CASE("connection events and packets keep their order, and events carry no bytes") {
+    const auto reactor = Reactor::acquire();
+    Inbox inbox(*reactor);
+    const auto budget = std::make_shared<ReceiveBudget>();
+    inbox.push(Event{EventKind::joined, 7, {}, CloseReason::none, "127.0.0.1:5"});
+    queue(inbox, state("x", 1), budget);
+    inbox.push(Event{EventKind::left, 7, {}, CloseReason::kicked, "bye"});  // publishes the packet first
+    const std::vector<Event> all = inbox.take([](const Event&) { return true; });
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].kind == EventKind::joined);
+    CHECK(all[1].kind == EventKind::packet);
+    CHECK(all[1].packet == state("x", 1));
+    CHECK(all[2].kind == EventKind::left);
+    CHECK(all[2].packet.empty());
+}
+
+TEST_CASE("Encoded copies small bytes, and adopts a reassembled frame without copying") {
+    const Bytes bytes = encode(state("c", 3));
+    const Encoded copy(bytes.data(), bytes.size());
+    CHECK(copy.size() == bytes.size());
+    CHECK(Bytes(copy.data(), copy.data() + copy.size()) == bytes);
+    CHECK(copy.data() != bytes.data());
+
+    Bytes frame(5, 0xee);  // a frame header, then the body
+    frame.insert(frame.end(), bytes.begin(), bytes.end());
+    const std::uint8_t* body = frame.data() + 5;
+    Encoded adopted(std::move(frame), 5);
+    CHECK(adopted.data() == body);
+    CHECK(adopted.size() == bytes.size());
+    const Encoded moved = std::move(adopted);  // moving keeps the buffer
+    CHECK(moved.data() == body);
+    CHECK(Encoded().empty());
+}
