@@ -256,13 +256,12 @@ void Recorder::record(RecordKind kind, ClientId client, const Packet& packet, Cl
     const bool carries_packet = kind == RecordKind::sent || kind == RecordKind::received;
     const Bytes body = carries_packet ? body_of(packet) : event_body(kind, reason, detail);
     std::lock_guard<std::mutex> lock(mutex_);
-    append(kind, client, body);
+    append(kind, client, body.data(), body.size());
 }
 
 void Recorder::record_encoded(RecordKind kind, ClientId client, const std::uint8_t* body, std::size_t size) {
-    const Bytes bytes(body, body + size);
     std::lock_guard<std::mutex> lock(mutex_);
-    append(kind, client, bytes);
+    append(kind, client, body, size);
 }
 
 void Recorder::write(const Record& record) {
@@ -272,24 +271,25 @@ void Recorder::write(const Record& record) {
     if (record.at < last_at_ || record.at.count() < 0)
         throw std::invalid_argument("sprocket: a record at " + std::to_string(record.at.count()) +
                                     " us cannot follow one at " + std::to_string(last_at_.count()) + " us");
-    append_at(record.kind, record.at, record.client, body);
+    append_at(record.kind, record.at, record.client, body.data(), body.size());
 }
 
-void Recorder::append(RecordKind kind, ClientId client, const Bytes& body) {
+void Recorder::append(RecordKind kind, ClientId client, const std::uint8_t* body, std::size_t size) {
     const auto at = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_);
-    append_at(kind, std::max(at, last_at_), client, body);
+    append_at(kind, std::max(at, last_at_), client, body, size);
 }
 
-void Recorder::append_at(RecordKind kind, std::chrono::microseconds at, ClientId client, const Bytes& body) {
+void Recorder::append_at(RecordKind kind, std::chrono::microseconds at, ClientId client, const std::uint8_t* body,
+                         std::size_t size) {
     if (!file_) return;  // stopped after a write failed
     Bytes head;
     head.reserve(record_header_size);
     head.push_back(static_cast<std::uint8_t>(kind));
     put(head, static_cast<std::int64_t>(at.count()));
     put(head, client);
-    put(head, static_cast<std::uint32_t>(body.size()));
+    put(head, static_cast<std::uint32_t>(size));
     if (std::fwrite(head.data(), 1, head.size(), file_.get()) != head.size() ||
-        (!body.empty() && std::fwrite(body.data(), 1, body.size(), file_.get()) != body.size())) {
+        (size != 0 && std::fwrite(body, 1, size, file_.get()) != size)) {
         fail(errno);
         return;
     }

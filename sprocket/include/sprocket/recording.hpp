@@ -198,7 +198,7 @@ public:
         const Bytes body = body_of(packet);
         std::lock_guard<std::mutex> lock(mutex_);
         auto to = accept();
-        for (ClientId client : to) append(RecordKind::sent, client, body);
+        for (ClientId client : to) append(RecordKind::sent, client, body.data(), body.size());
         return to;
     }
     /// Appends `record` as it is, with its own time: for tools that build or edit recordings.
@@ -220,8 +220,8 @@ private:
 
     static Bytes body_of(const Packet& packet);
     // Under mutex_: one record with the time now (or `at`), then maybe a flush.
-    void append(RecordKind kind, ClientId client, const Bytes& body);
-    void append_at(RecordKind kind, std::chrono::microseconds at, ClientId client, const Bytes& body);
+    void append(RecordKind kind, ClientId client, const std::uint8_t* body, std::size_t size);
+    void append_at(RecordKind kind, std::chrono::microseconds at, ClientId client, const std::uint8_t* body, std::size_t size);
     void flush_locked();
     void fail(int error);
 
