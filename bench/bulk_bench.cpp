@@ -182,13 +182,13 @@ int command_loop(std::size_t max, Bulk&& bulk, Small&& small, End&& end) {
 int source_sprocket(std::uint16_t port, std::size_t max) {
     sprocket::Sprocket client("127.0.0.1", port, big<sprocket::SprocketOptions>(max));
     check(client.wait_connected(5s), "sprocket: not connected");
-    sprocket::Packet packet;
     return command_loop(
         max,
         [&](std::vector<std::uint8_t>& bytes) {
-            packet.set("data", std::move(bytes));  // moved in and out: no copy of ours is timed
-            check(client.send(packet), "sprocket: bulk send refused");
-            bytes = std::move(*packet.find("data")->get_if<sprocket::Bytes>());
+            // Moved in, and sent from where it is: the bytes are made again for the next one.
+            sprocket::Packet packet;
+            packet.set("data", std::move(bytes));
+            check(client.send(std::move(packet)), "sprocket: bulk send refused");
         },
         [&] { check(client.send(sprocket::Packet::on("small", {{"t", now_ns()}})), "sprocket: small send refused"); },
         [&] { client.send(sprocket::Packet::on("end", {})); });

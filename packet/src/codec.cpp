@@ -49,6 +49,9 @@ bool exact_as_float(double d) {
 // and ByteOutputArchive appends when a Value sits inside a user type that cereal is saving.
 struct SizeCounter {
     std::size_t size = 0;
+    std::size_t min_borrowed = std::numeric_limits<std::size_t>::max();  // payloads this big are not counted
+    std::size_t borrow_min() const { return min_borrowed; }
+    void borrow(const void*, std::size_t) {}
     void write_byte(std::uint8_t) { ++size; }
     void write(const void*, std::size_t n) { size += n; }
     void write_varint(std::uint64_t v) {
@@ -92,6 +95,15 @@ public:
         : out_(out), packet_(packet), used_(head) {
         std::memset(buf_, 0, head);
     }
+    /// String and bytes payloads of `min` bytes or more go to `borrowed`, not into the output.
+    void borrow_into(std::vector<Borrowed>* borrowed, std::size_t min) {
+        borrowed_ = borrowed;
+        borrow_min_ = min;
+    }
+    std::size_t borrow_min() const { return borrow_min_; }
+    void borrow(const void* data, std::size_t n) {
+        borrowed_->push_back(Borrowed{out_.size() + used_, static_cast<const std::uint8_t*>(data), n});
+    }
 
     void write_byte(std::uint8_t b) {
         if (used_ == sizeof buf_) flush();
@@ -123,6 +135,7 @@ private:
         if (!sized_) {
             sized_ = true;
             SizeCounter counter;
+            counter.min_borrowed = borrow_min_;
             write_packet(counter, packet_);
             const std::size_t need = out_.size() + used_ + counter.size;  // nothing flushed yet
             if (out_.capacity() < need) out_.reserve(std::max(need, 2 * out_.capacity()));
@@ -134,6 +147,8 @@ private:
     Bytes& out_;
     const Packet& packet_;
     bool sized_ = false;
+    std::vector<Borrowed>* borrowed_ = nullptr;
+    std::size_t borrow_min_ = std::numeric_limits<std::size_t>::max();
     std::size_t used_;
     std::uint8_t buf_[4096];  // NOLINT: written before it is read
 };
@@ -142,6 +157,9 @@ template <class W>
 void write_sized(W& w, std::uint8_t tag, const void* data, std::size_t size) {
     w.write_byte(tag);
     w.write_varint(size);
+    if constexpr (std::is_same_v<W, AppendWriter> || std::is_same_v<W, SizeCounter>) {
+        if (size >= w.borrow_min()) return w.borrow(data, size);  // a big payload, sent from where it is
+    }
     w.write(data, size);
 }
 
@@ -296,12 +314,12 @@ void read_other(ByteInputArchive& ar, std::uint8_t tag, Out* out, std::size_t& h
         case tag_bytes:
         case tag_object: {
             const std::size_t n = ar.read_size(tag == tag_bytes ? "bytes size" : "object size");
-            const std::uint8_t* p = ar.take(n);
             if constexpr (Build) {
-                Bytes& b = tag == tag_bytes ? out->storage().template emplace<Bytes>(p, p + n)
-                                            : out->storage().template emplace<Object>(Object{Bytes(p, p + n)}).blob;
+                Bytes& b = tag == tag_bytes ? out->storage().template emplace<Bytes>(ar.take_bytes(n))
+                                            : out->storage().template emplace<Object>(Object{ar.take_bytes(n)}).blob;
                 held += b.capacity();
             } else {
+                ar.take(n);
                 held += n;
             }
             return;
@@ -519,8 +537,10 @@ void encode_to(const Packet& packet, Bytes& out) {
 }
 
 namespace detail {
-void encode_after(std::size_t head, const Packet& packet, Bytes& out) {
+void encode_after(std::size_t head, const Packet& packet, Bytes& out, std::vector<Borrowed>* borrowed,
+                  std::size_t borrow_min) {
     AppendWriter writer(out, packet, head);
+    if (borrowed) writer.borrow_into(borrowed, borrow_min);
     write_packet(writer, packet);
     writer.finish();
 }
@@ -562,6 +582,17 @@ DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimi
         const std::size_t held = read_packet(ar, &packet, static_cast<Value*>(nullptr));
         return DecodeResult(std::move(packet), held);
     } catch (const DecodeException& e) {  // the one place wire errors become values
+        return DecodeResult(e.error());
+    }
+}
+
+DecodeResult decode(Bytes&& bytes, const DecodeLimits& limits, std::size_t offset) {
+    try {
+        ByteInputArchive ar(std::move(bytes), offset, limits.max_depth);
+        Packet packet;
+        const std::size_t held = read_packet(ar, &packet, static_cast<Value*>(nullptr));
+        return DecodeResult(std::move(packet), held);
+    } catch (const DecodeException& e) {  // as above
         return DecodeResult(e.error());
     }
 }

@@ -33,12 +33,16 @@ void check_body_size(std::size_t size) {
 
 }  // namespace
 
-void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::size_t size) {
+void append_frame_header(Bytes& out, FrameKind kind, std::size_t size) {
     check_body_size(size);
     const std::size_t at = out.size();
     out.resize(at + frame_header_size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
-    out[at + 4] = kind;
+    out[at + 4] = static_cast<std::uint8_t>(kind);
+}
+
+void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::size_t size) {
+    append_frame_header(out, static_cast<FrameKind>(kind), size);
     out.insert(out.end(), body, body + size);
 }
 
@@ -66,6 +70,20 @@ void append_packet_frame(Bytes& out, const Packet& packet) {
     Rollback rollback(out, at);
     detail::encode_after(frame_header_size, packet, out);  // header and body: one allocation
     const std::size_t size = out.size() - at - frame_header_size;
+    check_body_size(size);
+    put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
+    out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
+    rollback.dismiss();
+}
+
+void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>& borrowed, std::size_t borrow_min) {
+    const std::size_t at = out.size();
+    const std::size_t first = borrowed.size();
+    Rollback rollback(out, at);
+    detail::encode_after(frame_header_size, packet, out, &borrowed, borrow_min);
+    std::size_t size = out.size() - at - frame_header_size;
+    for (std::size_t i = first; i < borrowed.size(); ++i) size += borrowed[i].size;
+    if (size > max_frame_size_limit) borrowed.resize(first);
     check_body_size(size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
     out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);

@@ -1,6 +1,7 @@
 #pragma once
 // Inside packet/: what the codec and the footprint walk need of Map's storage.
 #include <sprocket/archive.hpp>
+#include <sprocket/frame.hpp>
 #include <sprocket/packet.hpp>
 #include <sprocket/value.hpp>
 
@@ -15,8 +16,11 @@ namespace detail {
 inline std::size_t heap_bytes(const std::string& s) noexcept {
     return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
-/// Appends `head` (at most 16) bytes, left for the caller to fill, then the packet's bytes.
-void encode_after(std::size_t head, const Packet& packet, Bytes& out);
+/// Appends `head` (at most 16) bytes, left for the caller to fill, then the packet's bytes;
+/// with `borrowed`, string and bytes values of `borrow_min` bytes or more are recorded there
+/// instead of copied (see append_packet_frame in frame.hpp).
+void encode_after(std::size_t head, const Packet& packet, Bytes& out, std::vector<Borrowed>* borrowed = nullptr,
+                  std::size_t borrow_min = 0);
 }  // namespace detail
 
 /// Where one entry of a Map lives: an entry, or a free slot's link to the next free slot.

@@ -97,16 +97,22 @@ void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
     core().callbacks.set(kind, std::move(callback), {EventKind::joined, EventKind::left}, "Servo");
 }
 
-bool Servo::send(ClientId client, const Packet& packet) {
+bool Servo::send(ClientId client, const Packet& packet) { return push(client, packet, nullptr); }
+
+bool Servo::send(ClientId client, Packet&& packet) { return push(client, packet, &packet); }
+
+bool Servo::push(ClientId client, const Packet& packet, Packet* movable) {
     ServoCore& core = this->core();
     const auto link = core.find(client);
     if (!link) return false;
     std::size_t frame = 0;
     std::size_t written = 0;
-    const auto result = detail::push_recorded(core.recorder.get(), packet, client,
-                                              [&] { return link->outbox().push_packet(packet, &frame, &written); });
+    detail::Outbox& outbox = link->outbox();
+    const auto result = detail::push_recorded(core.recorder.get(), packet, client, [&] {
+        return movable ? outbox.push_packet(std::move(*movable), &frame, &written) : outbox.push_packet(packet, &frame, &written);
+    });
     link->count_written(written);
-    if (result == detail::Outbox::Push::overflow || link->outbox().needs_io()) reactor_->wake();
+    if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;
     link->count_sent(packet.channel(), frame);
     return true;

@@ -38,9 +38,9 @@ void Inbox::push_packet(Event event, Encoded body, std::size_t bytes, std::share
 
 void Inbox::open(std::vector<Event>& events, std::vector<Encoded>& bodies) {
     for (std::size_t i = 0; i < events.size(); ++i) {
-        const Encoded& body = bodies[i];
+        Encoded& body = bodies[i];
         if (body.empty()) continue;
-        DecodeResult result = decode(body.data(), body.size());
+        DecodeResult result = std::move(body).decode();
         // check() accepted these bytes on the I/O thread, and decode finds what check finds.
         if (!result) throw std::logic_error("sprocket: a checked packet did not decode: " + result.error().message);
         events[i].packet = std::move(result).packet();

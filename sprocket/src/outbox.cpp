@@ -36,8 +36,32 @@ bool Outbox::to_bulk(std::size_t added, std::string_view channel) const {
     return std::any_of(bulk_.begin(), bulk_.end(), [&](const Bulk& b) { return b.channel == channel; });
 }
 
-void Outbox::move_to_bulk(std::size_t before, std::string_view channel) {
-    Bulk bulk{std::string(channel), {}, 0};
+void Outbox::Bulk::copy(std::size_t from, std::size_t n, Bytes& out) const {
+    // Walks the whole frame as runs: `frame` up to a borrowed payload, the payload, ...
+    const std::size_t to = from + n;
+    std::size_t at = 0;  // where the current run starts in the whole frame
+    auto run = [&](const std::uint8_t* data, std::size_t length) {
+        const std::size_t begin = std::max(at, from);
+        const std::size_t end = std::min(at + length, to);
+        if (begin < end) out.insert(out.end(), data + (begin - at), data + (end - at));
+        at += length;
+    };
+    std::size_t in_frame = 0;
+    for (const Borrowed& b : borrowed) {
+        if (at >= to) return;
+        run(frame.data() + in_frame, b.at - in_frame);
+        in_frame = b.at;
+        run(b.data, b.size);
+    }
+    run(frame.data() + in_frame, frame.size() - in_frame);
+}
+
+void Outbox::move_to_bulk(std::size_t before, std::string_view channel, std::vector<Borrowed> borrowed, Map values) {
+    Bulk bulk{std::string(channel), {}, std::move(borrowed), std::move(values), pending_.size() - before, 0};
+    for (Borrowed& b : bulk.borrowed) {
+        b.at -= before;
+        bulk.size += b.size;
+    }
     if (before == 0) {
         bulk.frame.swap(pending_);  // the common case, a big packet on a quiet queue: no copy
     } else {
@@ -48,12 +72,23 @@ void Outbox::move_to_bulk(std::size_t before, std::string_view channel) {
 }
 
 Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::size_t* written) {
+    return push(packet, nullptr, frame, written);
+}
+
+Outbox::Push Outbox::push_packet(Packet&& packet, std::size_t* frame, std::size_t* written) {
+    return push(packet, &packet, frame, written);
+}
+
+Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
     const std::size_t before = pending_.size();
-    append_packet_frame(pending_, packet);
+    std::vector<Borrowed> borrowed;
+    if (movable) append_packet_frame(pending_, packet, borrowed, borrow_min);
+    else append_packet_frame(pending_, packet);
     std::size_t added = pending_.size() - before;
+    for (const Borrowed& b : borrowed) added += b.size;
     if (added - frame_header_size > max_frame_ || added > limit_) {
         pending_.resize(before);
         check_fits(added, max_frame_, limit_);  // throws
@@ -64,8 +99,11 @@ Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::
         return result;
     }
     if (frame) *frame = added;
-    if (to_bulk(added, packet.channel())) {
-        move_to_bulk(before, packet.channel());
+    if (!borrowed.empty() || to_bulk(added, packet.channel())) {
+        // With borrowed payloads, the values that hold them come along (the map's storage
+        // moves with it, so their bytes stay where they are).
+        Map values = borrowed.empty() ? Map() : std::move(static_cast<Map&>(*movable));
+        move_to_bulk(before, packet.channel(), std::move(borrowed), std::move(values));
         unsent_ += added;
         has_data_.store(true);
         end_full_hold();
@@ -107,7 +145,7 @@ Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) 
     if (result != Push::queued) return result;
     const std::size_t before = pending_.size();
     pending_.insert(pending_.end(), frames.begin(), frames.end());
-    if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel);
+    if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel, {}, Map());
     unsent_ += frames.size();
     ++pushed_;
     has_data_.store(true);
@@ -146,27 +184,38 @@ bool Outbox::take(Bytes& out, bool all) {
         pushed_ = 0;
     }
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
-    // `all`: everything, a big frame already begun in pieces, the others whole).
-    const std::size_t piece = std::min(piece_size, max_frame_);
+    // `all`: everything, a big frame already begun in pieces, the others whole). The piece is
+    // sized to the rate at which the socket took the last one (see piece_time).
+    if (piece_at_ != std::chrono::steady_clock::time_point{}) {
+        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(last_take_ - piece_at_).count();
+        const double rate = static_cast<double>(piece_) / static_cast<double>(std::max<std::int64_t>(took, 1));  // bytes/us
+        piece_ = std::clamp(static_cast<std::size_t>(rate * static_cast<double>(piece_time.count())), piece_min, piece_max);
+    } else {
+        piece_ = piece_size;
+    }
+    const std::size_t piece = std::min(piece_, max_frame_);
     bool took_piece = false;
     while (!bulk_.empty()) {
         Bulk& bulk = bulk_.front();
-        if (bulk.offset == 0 && (all || bulk.frame.size() <= std::min(bulk_threshold, max_frame_))) {
-            out.insert(out.end(), bulk.frame.begin(), bulk.frame.end());
+        if (bulk.offset == 0 && (all || bulk.size <= std::min(bulk_threshold, max_frame_))) {
+            bulk.copy(0, bulk.size, out);
             bulk_.pop_front();
             continue;
         }
-        const std::size_t n = std::min(piece, bulk.frame.size() - bulk.offset);
-        append_frame(out, static_cast<std::uint8_t>(FrameKind::fragment), bulk.frame.data() + bulk.offset, n);
+        const std::size_t n = std::min(piece, bulk.size - bulk.offset);
+        append_frame_header(out, FrameKind::fragment, n);
+        bulk.copy(bulk.offset, n, out);
         unsent_ += frame_header_size;  // the fragment's own header is sent too
         bulk.offset += n;
         took_piece = true;
-        if (bulk.offset == bulk.frame.size()) bulk_.pop_front();
+        if (bulk.offset == bulk.size) bulk_.pop_front();
         if (!all) break;
     }
     has_data_.store(!bulk_.empty());
     direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
-    return took_piece && !bulk_.empty();
+    const bool more = took_piece && !bulk_.empty();
+    piece_at_ = more ? last_take_ : std::chrono::steady_clock::time_point{};
+    return more;
 }
 
 void Outbox::allow_direct(int descriptor) {
@@ -205,6 +254,7 @@ void Outbox::reset(bool accept) {
     held_.store(false);
     streaming_ = false;
     pushed_ = 0;
+    piece_at_ = {};
     overflowed_.store(false);
     has_data_.store(false);
 }

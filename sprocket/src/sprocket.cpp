@@ -64,13 +64,18 @@ detail::ClientCore& Sprocket::core() const {
     return *core_;
 }
 
-bool Sprocket::send(const Packet& packet) {
+bool Sprocket::send(const Packet& packet) { return push(packet, nullptr); }
+
+bool Sprocket::send(Packet&& packet) { return push(packet, &packet); }
+
+bool Sprocket::push(const Packet& packet, Packet* movable) {
     ClientCore& core = this->core();
     std::size_t frame = 0;
     std::size_t written = 0;
     detail::Outbox& outbox = core.outbox();
-    const auto result = detail::push_recorded(core.recorder.get(), packet, core.id(),
-                                              [&] { return outbox.push_packet(packet, &frame, &written); });
+    const auto result = detail::push_recorded(core.recorder.get(), packet, core.id(), [&] {
+        return movable ? outbox.push_packet(std::move(*movable), &frame, &written) : outbox.push_packet(packet, &frame, &written);
+    });
     core.count_written(written);
     if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;

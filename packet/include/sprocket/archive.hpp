@@ -67,8 +67,8 @@ private:
     std::vector<std::uint8_t>& out_;
 };
 
-/// Reads from a byte range it does not own (the range must outlive the archive).
-/// Every read is bounds-checked; failures throw `DecodeException`.
+/// Reads from a byte range it does not own (the range must outlive the archive), or from a
+/// buffer it was given. Every read is bounds-checked; failures throw `DecodeException`.
 class ByteInputArchive
     : public cereal::InputArchive<ByteInputArchive, cereal::AllowEmptyClassElision> {
 public:
@@ -79,6 +79,10 @@ public:
                      std::size_t max_depth = default_max_depth)
         : cereal::InputArchive<ByteInputArchive, cereal::AllowEmptyClassElision>(this),
           begin_(data), pos_(data), end_(data + size), max_depth_(max_depth) {}
+    /// Reads `bytes` from `offset` on (offsets in errors count from there), owning them, so
+    /// that `take_bytes` can hand the buffer itself over. Throws std::out_of_range when
+    /// `offset` is past the end.
+    ByteInputArchive(std::vector<std::uint8_t>&& bytes, std::size_t offset, std::size_t max_depth = default_max_depth);
 
     /// Copies `size` bytes out; throws `truncated` if fewer remain.
     void read(void* dst, std::size_t size) {
@@ -123,7 +127,7 @@ public:
     /// Bytes not yet read.
     std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
     /// Bytes read so far (the offset reported in errors).
-    std::size_t offset() const noexcept { return static_cast<std::size_t>(pos_ - begin_); }
+    std::size_t offset() const noexcept { return moved_ + static_cast<std::size_t>(pos_ - begin_); }
     /// A view of the next `size` bytes, consumed; throws `truncated` if fewer remain.
     const std::uint8_t* take(std::size_t size) {
         need(size);
@@ -131,6 +135,13 @@ public:
         pos_ += size;
         return p;
     }
+
+    /// The next `size` bytes as a vector of their own, consumed; throws `truncated` if fewer
+    /// remain. A copy, except once: when the archive owns its buffer and they are at least
+    /// `adopt_min` bytes and half of it, they are moved to the buffer's front and the buffer is
+    /// returned (no allocation; what follows them is copied aside and read from there).
+    std::vector<std::uint8_t> take_bytes(std::size_t size);
+    static constexpr std::size_t adopt_min = std::size_t{64} << 10;
 
     /// Nesting bookkeeping: throws `too_deep` past the limit.
     void enter() {
@@ -155,6 +166,9 @@ private:
     std::size_t max_depth_;
     std::size_t depth_ = 0;
     std::size_t committed_ = 0;  // bytes promised to elements of open containers
+    std::vector<std::uint8_t> owned_;                // the buffer given to the archive, until take_bytes hands it over
+    std::vector<std::uint8_t> rest_;                 // then, the bytes after what it handed over
+    std::size_t moved_ = 0;      // the offset of begin_ (nonzero once reading goes on in rest_)
 };
 
 namespace detail {

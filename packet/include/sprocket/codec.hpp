@@ -96,6 +96,12 @@ DecodeResult decode(const std::uint8_t* data, std::size_t size, const DecodeLimi
 inline DecodeResult decode(const Bytes& bytes, const DecodeLimits& limits = {}) {
     return decode(bytes.data(), bytes.size(), limits);
 }
+/// Decodes the bytes of `bytes` from `offset` on, taking the buffer: a bytes value of 64 KiB or
+/// more that is half of it or more (a level, a replay in one packet) becomes the buffer itself,
+/// its bytes moved to the front, instead of a new allocation and a copy. Otherwise as above;
+/// `footprint()` then counts the whole buffer that value holds. The same errors at the same
+/// offsets (counted from `offset`). Throws std::out_of_range when `offset` is past the end.
+DecodeResult decode(Bytes&& bytes, const DecodeLimits& limits = {}, std::size_t offset = 0);
 
 /// Checks bytes exactly as `decode` does (the same error at the same offset, or the same
 /// footprint) without building the packet: a pass over the bytes that allocates nothing for

@@ -75,9 +75,26 @@ struct FrameView {
 /// Appends one frame (header and body) to `out`.
 /// Throws `std::length_error` if `size` exceeds `max_frame_size_limit` (a programming error).
 void append_frame(Bytes& out, std::uint8_t kind, const std::uint8_t* body, std::size_t size);
+/// Appends only a frame's header, for a body of `size` bytes the caller appends next.
+/// Throws `std::length_error` like `append_frame`.
+void append_frame_header(Bytes& out, FrameKind kind, std::size_t size);
 /// Appends a packet frame, encoding `packet` straight into `out` (no intermediate copy).
 /// Many frames appended to one buffer go out in one write.
 void append_packet_frame(Bytes& out, const Packet& packet);
+
+/// A string or bytes value's bytes that `append_packet_frame` left out of `out` (below): they
+/// belong at offset `at` of `out`, and are still where the packet's value keeps them.
+struct Borrowed {
+    std::size_t at = 0;
+    const std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+};
+/// Appends a packet frame, but each string, bytes or object value of `borrow_min` bytes or more
+/// is not copied: its place is recorded in `borrowed` (the frame's header counts it). The
+/// frame is only whole with those bytes put back, so the packet's values must stay alive and
+/// unchanged until it is sent (a moved-from Map keeps them: its storage moves with it).
+/// Throws like the other overload; `out` and `borrowed` are then as they were.
+void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>& borrowed, std::size_t borrow_min);
 
 /// What `FrameDecoder::next` found.
 enum class FrameStatus : std::uint8_t {

@@ -131,6 +131,9 @@ public:
     /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
     /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
     bool send(ClientId client, const Packet& packet);
+    /// The same for a packet you are done with: big strings and bytes are not copied (see
+    /// `Sprocket::send(Packet&&)`).
+    bool send(ClientId client, Packet&& packet);
     /// Sends to every client. The packet is encoded once. Returns how many it was queued for.
     std::size_t sendall(const Packet& packet);
     /// Sends to every client except one (e.g. the sender of what is relayed).
@@ -161,6 +164,7 @@ public:
 
 private:
     detail::ServoCore& core() const;  // throws std::logic_error after a move
+    bool push(ClientId client, const Packet& packet, Packet* movable);  // send; moves from `movable` when given
 
     std::shared_ptr<detail::Reactor> reactor_;  // declared first: released last
     std::shared_ptr<detail::ServoCore> core_;

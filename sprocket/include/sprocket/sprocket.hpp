@@ -85,6 +85,10 @@ public:
     /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
     /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
     bool send(const Packet& packet);
+    /// The same for a packet you are done with: `send(std::move(level))`. Strings and bytes of
+    /// 64 KiB or more are then not copied: they go out from where they are, and the packet's
+    /// map is left empty (its channel stays). Smaller packets are sent as above, untouched.
+    bool send(Packet&& packet);
     /// `send({{"x", 1}, {"y", 2}})`.
     bool send(std::initializer_list<Map::Entry> entries) { return send(Packet(entries)); }
 
@@ -136,6 +140,7 @@ public:
 
 private:
     detail::ClientCore& core() const;  // throws std::logic_error after a move
+    bool push(const Packet& packet, Packet* movable);  // send; moves from `movable` (the packet) when given
 
     std::shared_ptr<detail::Reactor> reactor_;  // declared first: released last
     std::shared_ptr<detail::ClientCore> core_;

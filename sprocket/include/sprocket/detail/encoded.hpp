@@ -6,6 +6,7 @@
 /// 64-player states on the I/O thread and freeing them on the game's thread cost 1.5x the CPU
 /// and made the I/O thread fall seconds behind (docs/PERFORMANCE.md, fan-out).
 
+#include <sprocket/codec.hpp>
 #include <sprocket/packet.hpp>
 
 #include <cstddef>
@@ -27,6 +28,9 @@ public:
     std::size_t size() const noexcept { return size_; }
     /// True for no bytes at all (an event that is not a packet).
     bool empty() const noexcept { return size_ == 0; }
+    /// Decodes the bytes (`sprocket::decode`), leaving this empty. An adopted buffer goes to the
+    /// decoder, so a big bytes value in it becomes that buffer instead of a copy.
+    DecodeResult decode() &&;
 
 private:
     struct Free {

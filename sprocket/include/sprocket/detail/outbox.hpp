@@ -41,13 +41,27 @@ public:
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
     /// the limit (it could never be queued); nothing is queued then.
     Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
+    /// The same, except that string and bytes values of `borrow_min` bytes or more are not
+    /// copied: when there are any, the packet's values move into the queue (its channel stays,
+    /// its map is left empty) and go out from where they are. Otherwise `packet` is untouched.
+    Push push_packet(Packet&& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
+    /// A value this big is sent from where it is by the push above (a copy would cost more
+    /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
+    static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
     /// Appends an already-framed packet of `channel` (a `sendall` shares one encoding this way).
     Push push_frames(const Bytes& frames, std::string_view channel);
 
     /// Frames bigger than this go out in pieces (`fragment` frames), others pass between them.
     static constexpr std::size_t bulk_threshold = std::size_t{64} << 10;  // bytes
-    /// The most of a big frame one take hands out (capped by `max_frame`, which the peer accepts).
+    /// The first piece of a big frame one take hands out. The next ones are sized to what the
+    /// socket took in about `piece_time` while the last one went (the time between takes), within
+    /// `piece_min` and `piece_max`: big pieces where the socket drains fast (fewer wake-ups),
+    /// small ones where it is slow (less for small frames to wait behind). All capped by
+    /// `max_frame`, which the peer accepts.
     static constexpr std::size_t piece_size = std::size_t{256} << 10;  // bytes
+    static constexpr std::size_t piece_min = std::size_t{64} << 10;   // bytes
+    static constexpr std::size_t piece_max = std::size_t{4} << 20;    // bytes
+    static constexpr std::chrono::microseconds piece_time{1000};
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
     /// out); but once past it the outbox counts as overflowed, so a peer that makes us answer
     /// (pings it never reads the pongs of) cannot grow it without bound. With `front`, the
@@ -128,20 +142,28 @@ public:
     void reset(bool accept);
 
 private:
+    Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written);
     Push admit(std::size_t adding);  // with mutex_ held
     // With mutex_ held: a frame of `added` bytes of `channel` must go to the bulk lane: it is
     // big, or a big frame of its channel is still queued.
     bool to_bulk(std::size_t added, std::string_view channel) const;
-    void move_to_bulk(std::size_t before, std::string_view channel);  // with mutex_ held
+    // With mutex_ held: the frame from `before` on (and its borrowed payloads) to the bulk lane.
+    void move_to_bulk(std::size_t before, std::string_view channel, std::vector<Borrowed> borrowed, Map values);
     // With mutex_ held: the queue may be held (no big frame, less than hold_bytes queued).
     bool holdable() const;
     // With mutex_ held: a held queue that is no longer holdable wakes the I/O thread again.
     void end_full_hold();
 
+    // A frame in the bulk lane: `frame`, with each borrowed payload put back at its place.
     struct Bulk {
         std::string channel;
         Bytes frame;
-        std::size_t offset = 0;  // bytes of `frame` already handed out
+        std::vector<Borrowed> borrowed;  // offsets into `frame`, in order
+        Map values;                      // the moved packet's values, which hold the borrowed bytes
+        std::size_t size = 0;            // of the whole frame
+        std::size_t offset = 0;          // bytes of it already handed out
+        /// Appends bytes [from, from + n) of the whole frame to `out`.
+        void copy(std::size_t from, std::size_t n, Bytes& out) const;
     };
 
     mutable std::mutex mutex_;
@@ -157,6 +179,8 @@ private:
     std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes (I/O thread)
     std::size_t pushed_ = 0;   // packets queued since that take
     bool streaming_ = false;   // that take held two packets or more: the game is streaming
+    std::size_t piece_ = piece_size;  // the next piece's size (I/O thread)
+    std::chrono::steady_clock::time_point piece_at_{};  // when the last piece was taken, if more waited
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
     std::chrono::steady_clock::time_point last_push_{};
