@@ -147,3 +147,27 @@ TEST_CASE("fragments that break the rules close the connection with protocol_err
         CHECK(peer.wait_closed());
     }
 }
+
+TEST_CASE("a packet sent by move goes out from its own values: big ones in any place arrive whole") {
+    sprocket::Servo server(0, roomy<sprocket::ServoOptions>());
+    sprocket::Sprocket client("127.0.0.1", server.port(), roomy<sprocket::SprocketOptions>());
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    const Bytes level = pattern(big / 4);
+    const std::string notes(300 << 10, 'n');  // a big string is sent from where it is too
+    Packet packet = on("level", Packet{{"a", level}, {"b", "small"}, {"c", notes}, {"d", sprocket::List{1, level}}});
+    const Packet expected = packet;
+    REQUIRE(server.send(server.clients().front().id, std::move(packet)));
+    CHECK(packet.empty());                    // its values went with it...
+    CHECK(packet.channel() == "level");       // ...its channel stayed
+    const auto got = receive(client, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == expected);
+    // A small packet sent by move is left as it was.
+    Packet small = on("chat", Packet{{"text", "hi"}});
+    REQUIRE(client.send(std::move(small)));
+    CHECK(small.get<std::string>("text") == "hi");  // NOLINT(bugprone-use-after-move): documented to stay
+    const auto echoed = receive(server, 1);
+    REQUIRE(echoed.size() == 1);
+    CHECK(echoed[0].packet.get<std::string>("text") == "hi");
+}

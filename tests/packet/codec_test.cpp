@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -320,4 +321,58 @@ TEST_CASE("DecodeResult: ok or error, and misuse is a logic_error") {
     CHECK_FALSE(bad.ok());
     CHECK(bad.error().code == DecodeErrc::truncated);
     CHECK_THROWS_AS(bad.packet(), std::logic_error);
+}
+
+TEST_CASE("decode(Bytes&&) hands the buffer to a big bytes value instead of copying it") {
+    Bytes level(200 << 10);
+    for (std::size_t i = 0; i < level.size(); ++i) level[i] = static_cast<std::uint8_t>(i * 13);
+    // Entries on both sides of the big value: the ones after it are read from where they were put aside.
+    Packet p{{"a", "before"}, {"data", level}, {"z", Map{{"after", 3}, {"small", Bytes(100, 7)}}}};
+    p.set_channel("level");
+    Bytes frame(5, 0xee);  // a frame header, then the packet: decoded from offset 5
+    encode_to(p, frame);
+    const std::uint8_t* first = frame.data();
+    const std::size_t size = frame.size();
+    DecodeResult result = decode(std::move(frame), {}, 5);
+    REQUIRE(result.ok());
+    CHECK(result.packet() == p);
+    const Bytes& got = *result.packet().find("data")->get_if<Bytes>();
+    CHECK(got.data() == first);  // the buffer itself, its bytes moved to its front
+    CHECK(got.size() == level.size());
+    CHECK(result.footprint() == memory_footprint(result.packet()));
+    CHECK(result.footprint() >= size - level.size());
+
+    // Small bytes, or one that is less than half of the buffer, are copied.
+    Bytes small_frame = encode(Packet{{"data", Bytes(1000, 1)}});
+    const std::uint8_t* small_first = small_frame.data();
+    DecodeResult small = decode(std::move(small_frame));
+    REQUIRE(small.ok());
+    CHECK(small.packet().find("data")->get_if<Bytes>()->data() != small_first);
+    CHECK(small.packet().get<Bytes>("data") == Bytes(1000, 1));
+}
+
+TEST_CASE("decode(Bytes&&) finds the same errors at the same offsets as decode of a range") {
+    Packet p{{"a", "before"}, {"data", Bytes(100 << 10, 9)}, {"obj", Object{Bytes(70 << 10, 3)}}, {"z", 5}};
+    const Bytes whole = encode(p);
+    // Cut short at points before, inside and after the big values; and a bad byte after them.
+    std::vector<Bytes> inputs;
+    for (std::size_t cut : {std::size_t{3}, std::size_t{20}, std::size_t{50 << 10}, whole.size() - 200, whole.size() - 1})
+        inputs.emplace_back(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(cut));
+    Bytes bad = whole;
+    bad.back() = 0xff;  // the last value's tag... or its varint: either way an error after the big ones
+    bad.push_back(0x80);
+    inputs.push_back(bad);
+    Bytes trailing = whole;
+    trailing.push_back(0);
+    inputs.push_back(trailing);
+    for (const Bytes& input : inputs) {
+        const DecodeResult by_range = decode(input.data(), input.size());
+        DecodeResult owned = decode(Bytes(input));
+        REQUIRE(!by_range.ok());
+        REQUIRE(!owned.ok());
+        CHECK(owned.error().code == by_range.error().code);
+        CHECK(owned.error().offset == by_range.error().offset);
+        CHECK(owned.error().message == by_range.error().message);
+    }
+    CHECK_THROWS_AS(decode(Bytes(3, 0), {}, 4), std::out_of_range);
 }

@@ -329,3 +329,25 @@ TEST_CASE("a decoder whose frames were all taken holds no buffer; one with a par
     REQUIRE(decoder.next(frame) == FrameStatus::ready);
     CHECK(decoder.consumed() == stream.size() + frame_header_size + frame.size);
 }
+
+TEST_CASE("a packet frame with borrowed values is the same frame once they are put back") {
+    Packet p{{"a", Bytes(70 << 10, 1)}, {"b", "small"}, {"c", std::string(100 << 10, 'c')}, {"d", Bytes(10, 2)}};
+    p.set_channel("level");
+    Bytes plain;
+    append_packet_frame(plain, p);
+    Bytes out{9, 9};  // appended after what is there
+    std::vector<Borrowed> borrowed;
+    append_packet_frame(out, p, borrowed, 64 << 10);
+    REQUIRE(borrowed.size() == 2);
+    CHECK(borrowed[0].data == p.find("a")->get_if<Bytes>()->data());
+    CHECK(out.size() == 2 + plain.size() - (70 << 10) - (100 << 10));
+    Bytes whole(out.begin(), out.begin() + 2);
+    std::size_t at = 2;
+    for (const Borrowed& b : borrowed) {
+        whole.insert(whole.end(), out.begin() + static_cast<std::ptrdiff_t>(at), out.begin() + static_cast<std::ptrdiff_t>(b.at));
+        whole.insert(whole.end(), b.data, b.data + b.size);
+        at = b.at;
+    }
+    whole.insert(whole.end(), out.begin() + static_cast<std::ptrdiff_t>(at), out.end());
+    CHECK(Bytes(whole.begin() + 2, whole.end()) == plain);
+}
