@@ -7,8 +7,9 @@
 // Transfers of 16 MiB (5 times) and 256 MiB (3 times) (--quick: 1 MiB and 4 MiB), timed from
 // just before the sender's send call until the receiver's loop holds the whole packet (one
 // CLOCK_MONOTONIC for both processes); MB/s = 10^6 bytes per second, median of the repetitions.
-//   sprocket    client.send(Packet with {"data": Bytes}); server.get(1s) on the other side;
-//               max_frame_size, max_send_queue and max_receive_queue raised to fit
+//   sprocket    client.send(std::move(packet)) of a Packet with {"data": Bytes} (sent from where
+//               it is, not copied); server.get(1s) on the other side; max_frame_size,
+//               max_send_queue and max_receive_queue raised to fit
 //   raw TCP     a 4-byte length, then the bytes, with blocking send(2); the receiver reads them
 //               straight into a buffer allocated (and touched) beforehand: the floor
 //   sf::Packet  packet.append(bytes) and sf::TcpSocket::send(packet); receive(packet) (16 MiB only)
@@ -351,7 +352,8 @@ int run(const Options& options) {
     table.notes = {
         "ratio = sprocket / that column (below 1: sprocket is slower). MB/s: 10^6 bytes per second, from before the "
         "send call until the receiver's loop holds the whole packet.",
-        "sprocket options on both sides: max_frame_size = size + 1 MiB, max_send_queue = max_receive_queue = 2 x size + 4 MiB.",
+        "sprocket: the source sends the packet by move (its bytes go out from where they are); options on both sides: "
+        "max_frame_size = size + 1 MiB, max_send_queue = max_receive_queue = 2 x size + 4 MiB.",
         "Small packets: sprocket only, sent every ms from the moment send(bulk) returned until the bulk packet arrived; "
         "raw TCP and sf::TcpSocket have one ordered stream per connection, so a small message written after a bulk one "
         "waits for all of it there by construction.",
