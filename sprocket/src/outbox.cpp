@@ -188,7 +188,7 @@ bool Outbox::take(Bytes& out, bool all) {
     // sized to the rate at which the socket took the last one (see piece_time).
     if (piece_at_ != std::chrono::steady_clock::time_point{}) {
         const auto took = std::chrono::duration_cast<std::chrono::microseconds>(last_take_ - piece_at_).count();
-        const double rate = static_cast<double>(piece_) / static_cast<double>(std::max<std::int64_t>(took, 1));  // bytes/us
+        const double rate = static_cast<double>(piece_taken_) / static_cast<double>(std::max<std::int64_t>(took, 1));  // bytes/us
         piece_ = std::clamp(static_cast<std::size_t>(rate * static_cast<double>(piece_time.count())), piece_min, piece_max);
     } else {
         piece_ = piece_size;
@@ -207,6 +207,7 @@ bool Outbox::take(Bytes& out, bool all) {
         bulk.copy(bulk.offset, n, out);
         unsent_ += frame_header_size;  // the fragment's own header is sent too
         bulk.offset += n;
+        piece_taken_ = n;
         took_piece = true;
         if (bulk.offset == bulk.size) bulk_.pop_front();
         if (!all) break;

@@ -180,6 +180,7 @@ private:
     std::size_t pushed_ = 0;   // packets queued since that take
     bool streaming_ = false;   // that take held two packets or more: the game is streaming
     std::size_t piece_ = piece_size;  // the next piece's size (I/O thread)
+    std::size_t piece_taken_ = 0;     // the size of the last piece taken
     std::chrono::steady_clock::time_point piece_at_{};  // when the last piece was taken, if more waited
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
