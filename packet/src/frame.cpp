@@ -63,6 +63,18 @@ private:
     std::size_t size_;
     bool active_ = true;
 };
+// Likewise for the borrowed spans an append recorded.
+struct BorrowedRollback {
+    explicit BorrowedRollback(std::vector<Borrowed>& borrowed) : list(borrowed), size(borrowed.size()) {}
+    ~BorrowedRollback() {
+        if (active) list.resize(size);
+    }
+    BorrowedRollback(const BorrowedRollback&) = delete;
+    BorrowedRollback& operator=(const BorrowedRollback&) = delete;
+    std::vector<Borrowed>& list;
+    std::size_t size;
+    bool active = true;
+};
 }  // namespace
 
 void append_packet_frame(Bytes& out, const Packet& packet) {
@@ -78,16 +90,16 @@ void append_packet_frame(Bytes& out, const Packet& packet) {
 
 void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>& borrowed, std::size_t borrow_min) {
     const std::size_t at = out.size();
-    const std::size_t first = borrowed.size();
     Rollback rollback(out, at);
+    BorrowedRollback borrowed_rollback(borrowed);
     detail::encode_after(frame_header_size, packet, out, &borrowed, borrow_min);
     std::size_t size = out.size() - at - frame_header_size;
-    for (std::size_t i = first; i < borrowed.size(); ++i) size += borrowed[i].size;
-    if (size > max_frame_size_limit) borrowed.resize(first);
+    for (std::size_t i = borrowed_rollback.size; i < borrowed.size(); ++i) size += borrowed[i].size;
     check_body_size(size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
     out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
     rollback.dismiss();
+    borrowed_rollback.active = false;
 }
 
 FrameDecoder::FrameDecoder(std::size_t max_frame_size)

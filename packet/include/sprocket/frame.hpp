@@ -92,7 +92,7 @@ struct Borrowed {
 /// Appends a packet frame, but each string, bytes or object value of `borrow_min` bytes or more
 /// is not copied: its place is recorded in `borrowed` (the frame's header counts it). The
 /// frame is only whole with those bytes put back, so the packet's values must stay alive and
-/// unchanged until it is sent (a moved-from Map keeps them: its storage moves with it).
+/// unchanged until it is sent (moving the Map that holds them is fine: its storage moves along).
 /// Throws like the other overload; `out` and `borrowed` are then as they were.
 void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>& borrowed, std::size_t borrow_min);
 
