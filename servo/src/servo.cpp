@@ -108,9 +108,7 @@ bool Servo::push(ClientId client, const Packet& packet, Packet* movable) {
     std::size_t frame = 0;
     std::size_t written = 0;
     detail::Outbox& outbox = link->outbox();
-    const auto result = detail::push_recorded(core.recorder.get(), packet, client, [&] {
-        return movable ? outbox.push_packet(std::move(*movable), &frame, &written) : outbox.push_packet(packet, &frame, &written);
-    });
+    const auto result = detail::push_recorded(core.recorder.get(), packet, client, [&] { return outbox.push(packet, movable, &frame, &written); });
     link->count_written(written);
     if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor_->wake();
     if (result != detail::Outbox::Push::queued) return false;

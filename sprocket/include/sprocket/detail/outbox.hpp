@@ -45,6 +45,8 @@ public:
     /// copied: when there are any, the packet's values move into the queue (its channel stays,
     /// its map is left empty) and go out from where they are. Otherwise `packet` is untouched.
     Push push_packet(Packet&& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
+    /// Either of the two above: the second when `movable` is given (it must be `&packet`).
+    Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written);
     /// A value this big is sent from where it is by the push above (a copy would cost more
     /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
     static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
@@ -142,7 +144,6 @@ public:
     void reset(bool accept);
 
 private:
-    Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written);
     Push admit(std::size_t adding);  // with mutex_ held
     // With mutex_ held: a frame of `added` bytes of `channel` must go to the bulk lane: it is
     // big, or a big frame of its channel is still queued.
