@@ -10,6 +10,8 @@
 //   sprocket      client.send(packet) per packet; the source waits while more than 1 MiB is
 //                 queued (Sprocket::stats().send_queue), as a sender that must not overflow does;
 //                 the sink's loop is `for (auto& m : server.get(1s)) ...`
+//   sprocket, bytes state   the same, with the state as one bytes value (the raw 32-byte struct)
+//                 next to "id": what the 7-key map costs, separated from the transport
 //   raw TCP       one send(2) per packet (a 4-byte length, then the 32-byte struct)
 //   raw TCP, 64 KiB writes   the same messages, gathered into 64 KiB writes: the floor
 //   sf::Packet    sf::TcpSocket::send(packet) per packet, blocking
@@ -37,7 +39,7 @@ namespace {
 
 using namespace bench;
 
-const std::vector<std::string> transports{"sprocket", "raw TCP", "raw TCP, 64 KiB writes", "sf::Packet", "ENet"};
+const std::vector<std::string> transports{"sprocket", "sprocket, bytes state", "raw TCP", "raw TCP, 64 KiB writes", "sf::Packet", "ENet"};
 
 /// What a sink saw: packets in order, and when the first and the last were taken.
 struct Count {
@@ -76,7 +78,7 @@ void until_stop() {
 
 // --- sinks ----------------------------------------------------------------------------------------
 
-int sink_sprocket() {
+int sink_sprocket() {  // either shape: the sequence number is in "id"
     sprocket::Servo server(0);
     report("port", server.port());
     Count c;
@@ -157,7 +159,18 @@ std::int32_t send_for(double seconds, Send&& send, AfterBatch&& after_batch) {
     return seq;
 }
 
-int source_sprocket(std::uint16_t port, double seconds) {
+/// The state as sprocket carries it: the 7-key map, or (`raw`) "id" and the raw struct as bytes.
+sprocket::Packet state_packet(const PlayerState& s, bool raw) {
+    if (!raw) return to_packet(s);
+    sprocket::Bytes bytes(raw_state_size);
+    write_raw(s, bytes.data());
+    sprocket::Packet p;
+    p.set("id", s.id);
+    p.set("s", std::move(bytes));
+    return p;
+}
+
+int source_sprocket(std::uint16_t port, double seconds, bool raw) {
     sprocket::SprocketOptions options;
     options.linger = 30s;  // everything queued must arrive, even on a busy machine
     sprocket::Sprocket client("127.0.0.1", port, options);
@@ -167,14 +180,14 @@ int source_sprocket(std::uint16_t port, double seconds) {
         seconds,
         [&](std::int32_t id) {
             s.id = id;
-            check(client.send(to_packet(s)), "sprocket: send refused");
+            check(client.send(state_packet(s, raw)), "sprocket: send refused");
         },
         [&] {
             // A sender that must not overflow its queue: the bench's pacing, not a test's wait.
             while (client.stats().send_queue > (std::size_t{1} << 20)) std::this_thread::sleep_for(50us);
         });
     s.id = -1;
-    client.send(to_packet(s));
+    client.send(state_packet(s, raw));
     report("sent", seq);
     until_stop();
     return 0;
@@ -277,14 +290,15 @@ int source_enet([[maybe_unused]] std::uint16_t port, [[maybe_unused]] double sec
 }
 
 int sink(const std::string& t) {
-    if (t == "sprocket") return sink_sprocket();
+    if (t == "sprocket" || t == "sprocket, bytes state") return sink_sprocket();
     if (t == "raw TCP" || t == "raw TCP, 64 KiB writes") return sink_raw();
     if (t == "sf::Packet") return sink_sfml();
     return sink_enet();
 }
 
 int source(const std::string& t, std::uint16_t port, double seconds) {
-    if (t == "sprocket") return source_sprocket(port, seconds);
+    if (t == "sprocket") return source_sprocket(port, seconds, false);
+    if (t == "sprocket, bytes state") return source_sprocket(port, seconds, true);
     if (t == "raw TCP") return source_raw(port, seconds, false);
     if (t == "raw TCP, 64 KiB writes") return source_raw(port, seconds, true);
     if (t == "sf::Packet") return source_sfml(port, seconds);
@@ -354,7 +368,7 @@ int run(const Options& options) {
         lowest.push_back(r.empty() ? why : Cell::of(r.front()));
         highest.push_back(r.empty() ? why : Cell::of(r.back()));
         lost.push_back(lost_by[t]);
-        if (!r.empty()) tsv.push_back({t, fixed(r[r.size() / 2], 0)});
+        if (!r.empty() && t != "sprocket, bytes state") tsv.push_back({t, fixed(r[r.size() / 2], 0)});  // the chart: 7-key packets
     }
     table.add("packets per second", rates);
     if (rounds > 1) {
@@ -366,7 +380,10 @@ int run(const Options& options) {
     table.notes = {
         "ratio = sprocket / that column (below 1: sprocket moves fewer packets).",
         "bytes per packet on the wire: sprocket " + std::to_string(sprocket::encode(reference).size() + sprocket::frame_header_size) +
-            " (7-key packet + frame header); sf::Packet 37 (33 + length); raw TCP 36 (32-byte struct + length); ENet 32 + its headers.",
+            " (7-key packet + frame header), bytes state " +
+            std::to_string(sprocket::encode(state_packet(PlayerState{}, true)).size() + sprocket::frame_header_size) +
+            "; sf::Packet 37 (33 + length); raw TCP 36 (32-byte struct + length); ENet 32 + its headers.",
+        "\"sprocket, bytes state\": {\"id\": n, \"s\": the 32-byte struct as bytes} instead of the 7-key map: the transport without most of the codec's work.",
         "sprocket's source pauses while Sprocket::stats().send_queue > 1 MiB; ENet's while > 8192 packets are unacknowledged.",
     };
     write_tsv(options, "throughput.tsv", tsv);
