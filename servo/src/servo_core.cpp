@@ -115,7 +115,7 @@ void Listener::ready(short, TimePoint now) {
     // A bounded turn: a flood of connects cannot keep the I/O thread from the others.
     for (int turn = 0; acceptor_ && turn < accepts_per_turn; ++turn) {
         auto socket = std::make_unique<TcpStream>();
-        const sf::Socket::Status status = acceptor_->accept(*socket);
+        const sf::Socket::Status status = acceptor_->accept_stream(*socket);
         if (status == sf::Socket::Done) {
             core_->accept(std::move(socket), now);
             continue;

@@ -63,7 +63,10 @@ public:
     short interest() const override { return readable; }
     void ready(short readiness, TimePoint now) override;
     bool finished() const override { return !acceptor_; }
-    void stop() { acceptor_.reset(); }
+    void stop() {
+        closing_descriptor();
+        acceptor_.reset();
+    }
 
 private:
     std::shared_ptr<ServoCore> core_;

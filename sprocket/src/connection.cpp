@@ -70,6 +70,7 @@ short Connection::interest() const {
 }
 
 void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port, TimePoint now) {
+    if (socket_) closing_descriptor();
     socket_ = std::make_unique<TcpStream>();
     decoder_ = FrameDecoder(decoder_.max_frame_size());
     writing_.clear();
@@ -95,6 +96,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
 }
 
 void Connection::adopt(std::unique_ptr<TcpStream> socket, TimePoint now) {
+    if (socket_) closing_descriptor();
     socket_ = std::move(socket);
     socket_->setBlocking(false);
     limit_unsent(static_cast<int>(socket_->getHandle()), unsent_mark);
@@ -196,6 +198,7 @@ void Connection::drop_stream() {
 void Connection::release(TimePoint now) {
     outbox_.forbid_direct();  // before the descriptor can be closed and reused
     drain_first_ = false;
+    closing_descriptor();
     if (socket_) socket_->disconnect();
     socket_.reset();
     phase_ = Phase::idle;

@@ -1,4 +1,4 @@
-// The shared I/O thread: ppoll(2) over native descriptors plus a self-pipe for wake-ups.
+// The shared I/O thread: epoll(7) over native descriptors plus a self-pipe for wake-ups.
 // POSIX-only code of sprocket lives here and in socket.cpp.
 #include <sprocket/detail/reactor.hpp>
 
@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <future>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <system_error>
 #include <unistd.h>
@@ -15,6 +16,9 @@ namespace sprocket::detail {
 
 static_assert(readable == POLLIN && writable == POLLOUT && failed == POLLERR && hangup == POLLHUP,
               "Readiness must match poll(2)");
+static_assert(int{readable} == int{EPOLLIN} && int{writable} == int{EPOLLOUT} && int{failed} == int{EPOLLERR} &&
+                  int{hangup} == int{EPOLLHUP},
+              "Readiness must match epoll(7)");
 
 namespace {
 
@@ -28,14 +32,21 @@ void set_nonblocking(int fd) {
         throw std::system_error(errno, std::generic_category(), "sprocket: wake-up pipe");
 }
 
-// How long ppoll(2) may sleep until `deadline` (null: no deadline). Never early; at most a minute.
-const timespec* poll_timeout(TimePoint now, TimePoint deadline, timespec& out) {
-    if (deadline == no_deadline) return nullptr;
+// Waits for readiness until `deadline` (no_deadline: no limit), never waking early, at most a
+// minute. epoll_pwait2 takes nanoseconds (the held-burst timers are microseconds apart);
+// before Linux 5.11 it does not exist, and epoll_wait's milliseconds, rounded up, do.
+int wait_ready(int epoll, epoll_event* events, int capacity, TimePoint now, TimePoint deadline) {
+    static std::atomic<bool> no_pwait2{false};
     const auto wait = std::clamp<SteadyClock::duration>(deadline - now, SteadyClock::duration::zero(), std::chrono::minutes(1));
-    const auto ns = std::chrono::ceil<std::chrono::nanoseconds>(wait).count();
-    out.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-    out.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-    return &out;
+    if (!no_pwait2.load(std::memory_order_relaxed)) {
+        const auto ns = std::chrono::ceil<std::chrono::nanoseconds>(wait).count();
+        timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+        const int n = ::epoll_pwait2(epoll, events, capacity, deadline == no_deadline ? nullptr : &timeout, nullptr);
+        if (n >= 0 || errno != ENOSYS) return n;
+        no_pwait2.store(true, std::memory_order_relaxed);
+    }
+    const int ms = deadline == no_deadline ? -1 : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+    return ::epoll_wait(epoll, events, capacity, ms);
 }
 
 }  // namespace
@@ -59,6 +70,17 @@ Reactor::Reactor() {
     wake_write_ = fds[1];
     set_nonblocking(wake_read_);
     set_nonblocking(wake_write_);
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_event wake_event{};
+    wake_event.events = EPOLLIN;
+    wake_event.data.ptr = nullptr;  // the wake-up pipe; every other event carries its item
+    if (epoll_ < 0 || ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_read_, &wake_event) != 0) {
+        const int error = errno;
+        if (epoll_ >= 0) ::close(epoll_);
+        ::close(wake_read_);
+        ::close(wake_write_);
+        throw std::system_error(error, std::generic_category(), "sprocket: epoll");
+    }
     thread_ = std::thread([this] { run(); });
 }
 
@@ -70,6 +92,7 @@ Reactor::~Reactor() {
     wake_pending_.store(false);
     wake();
     thread_.join();
+    ::close(epoll_);
     ::close(wake_read_);
     ::close(wake_write_);
 }
@@ -107,15 +130,44 @@ void Reactor::drain_wake_pipe() {
     wake_pending_.store(false);
 }
 
-void Reactor::add(std::shared_ptr<Pollable> item) { items_.push_back(std::move(item)); }
+void Reactor::add(std::shared_ptr<Pollable> item) {
+    item->epoll_ = epoll_;
+    items_.push_back(std::move(item));
+}
+
+void Pollable::closing_descriptor() noexcept {
+    if (epoll_ >= 0 && watched_fd_ >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, watched_fd_, nullptr);
+    watched_fd_ = -1;
+    watched_ = 0;
+}
+
+void Reactor::rewatch(Pollable& item) {
+    const int fd = item.descriptor();
+    const short interest = fd >= 0 ? item.interest() : 0;
+    if (fd == item.watched_fd_ && interest == item.watched_) return;
+    epoll_event event{};
+    event.events = static_cast<std::uint32_t>(interest);  // errors and hangups are always reported
+    event.data.ptr = &item;
+    if (fd >= 0 && fd == item.watched_fd_) {
+        if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &event) == 0) item.watched_ = interest;
+        return;
+    }
+    // Still open: a closed one was taken out by closing_descriptor().
+    item.closing_descriptor();
+    // ADD fails only without memory (ENOMEM, or the user's epoll watch limit): the item is
+    // looked at again next turn, and its timers still run.
+    if (fd >= 0 && ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) == 0) {
+        item.watched_fd_ = fd;
+        item.watched_ = interest;
+    }
+}
 
 void Reactor::run() {
     ++threads_running;
     // Timers here are microseconds apart (a held burst, Outbox::hold_limit): the default
     // timer slack (50 us) would make each one late by up to that much.
     ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);  // 1 us; only a hint, a failure is harmless
-    std::vector<pollfd> fds;
-    std::vector<Pollable*> polled;
+    std::vector<epoll_event> events(256);
     std::vector<std::function<void()>> tasks;
     for (;;) {
         bool stopping;
@@ -131,35 +183,33 @@ void Reactor::run() {
 
         TimePoint now = SteadyClock::now();
         TimePoint deadline = no_deadline;
-        fds.clear();
-        polled.clear();
-        fds.push_back(pollfd{wake_read_, POLLIN, 0});
         for (std::size_t i = 0; i < items_.size();) {
             Pollable& item = *items_[i];
             const TimePoint next = item.service(now);
             if (item.finished()) {
+                item.closing_descriptor();  // if it kept one open, it is no longer watched
                 items_[i] = std::move(items_.back());
                 items_.pop_back();
                 continue;
             }
             deadline = std::min(deadline, next);
-            const int fd = item.descriptor();
-            if (fd >= 0) {
-                fds.push_back(pollfd{fd, item.interest(), 0});
-                polled.push_back(&item);
-            }
+            rewatch(item);
             ++i;
         }
         if (stopping && items_.empty()) continue;  // re-check tasks, then leave
 
-        timespec timeout{};
-        const int n = ::ppoll(fds.data(), static_cast<nfds_t>(fds.size()), poll_timeout(now, deadline, timeout), nullptr);
+        const int n = wait_ready(epoll_, events.data(), static_cast<int>(events.size()), now, deadline);
         if (n < 0) continue;  // EINTR: just look again
-        if (fds[0].revents != 0) drain_wake_pipe();
         now = SteadyClock::now();
-        for (std::size_t i = 1; i < fds.size(); ++i) {
-            if (fds[i].revents != 0) polled[i - 1]->ready(fds[i].revents, now);
+        // Items are dropped only above, so every pointer here is alive; one whose descriptor
+        // closed during this loop sees the readiness of a socket it no longer has, as before.
+        for (int i = 0; i < n; ++i) {
+            auto* item = static_cast<Pollable*>(events[static_cast<std::size_t>(i)].data.ptr);
+            if (!item) drain_wake_pipe();
+            else item->ready(static_cast<short>(events[static_cast<std::size_t>(i)].events), now);
         }
+        // A full batch: more may be ready (level-triggered: the next wait reports them).
+        if (static_cast<std::size_t>(n) == events.size() && events.size() < 4096) events.resize(events.size() * 2);
     }
     --threads_running;
 }

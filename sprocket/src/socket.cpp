@@ -32,11 +32,26 @@ sf::Socket::Status TcpStream::connect_nonblocking(const sf::IpAddress& address, 
         return sf::Socket::Error;
     }
     setBlocking(false);
-    create(static_cast<sf::SocketHandle>(fd));  // SFML owns it from here: non-blocking, TCP_NODELAY
+    own(fd);
     const sockaddr_in where = ipv4(address, port);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&where), sizeof where) == 0) return sf::Socket::Done;
     error = errno;
     return error == EINPROGRESS ? sf::Socket::NotReady : sf::Socket::Error;
+}
+
+void TcpStream::own(int descriptor) {
+    disconnect();
+    create(static_cast<sf::SocketHandle>(descriptor));
+}
+
+sf::Socket::Status TcpAcceptor::accept_stream(TcpStream& stream) {
+    int fd;
+    do {
+        fd = ::accept4(static_cast<int>(getHandle()), nullptr, nullptr, SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? sf::Socket::NotReady : sf::Socket::Error;
+    stream.own(fd);
+    return sf::Socket::Done;
 }
 
 bool TcpAcceptor::open(std::uint16_t port, const sf::IpAddress& address, int& error) {

@@ -1,6 +1,9 @@
-// The I/O thread: asleep when idle, woken at once by a send, and not bound by select()'s
-// 1024-descriptor limit; out of descriptors is a clear error, not a crash.
+// The I/O thread: asleep when idle, woken at once by a send, not bound by select()'s
+// 1024-descriptor limit; out of descriptors is a clear error, not a crash; sockets stay out of
+// child processes, and epoll never reports a socket whose connection is gone.
 #include "helpers.hpp"
+
+#include "../support/child_process.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -16,6 +19,7 @@
 #include <sys/resource.h>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace nettest;
@@ -144,4 +148,73 @@ TEST_CASE("out of descriptors: a clear 'connect failed', never a crash") {
     const auto gone = next_event(client, EventKind::disconnected);
     CHECK(gone.reason == CloseReason::connect_failed);
     CHECK(gone.detail == "no free socket descriptor (too many open files)");
+}
+
+TEST_CASE("the players' sockets never reach a process the game starts") {
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    // A child inherits every descriptor that is not close-on-exec: an inherited copy of a
+    // player's socket would keep that connection open after the server closed it.
+    testsupport::ChildProcess child("/bin/ls", {"-l", "/proc/self/fd/"});
+    const auto code = child.wait_exit(Clock::now() + patience);
+    REQUIRE(code);
+    REQUIRE(*code == 0);
+    INFO("the child's descriptors:\n" << child.out());
+    CHECK(child.out().find("socket:") == std::string::npos);
+}
+
+TEST_CASE("a socket closed while a forked child holds a copy of it is no longer watched") {
+    // epoll watches the socket, not its number: closing a watched descriptor while another
+    // process holds a copy would leave it watched, and its readiness would be reported for a
+    // connection that is gone.
+    sprocket::Servo server(0, quick_server());
+    auto client = std::make_unique<sprocket::Sprocket>("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(*client));
+    std::vector<sprocket::Event> seen;
+    REQUIRE(until_clients(server, 1, &seen));
+    const sprocket::ClientId first = server.clients().at(0).id;
+
+    int hold[2];
+    REQUIRE(::pipe(hold) == 0);
+    const pid_t child = ::fork();  // holds a copy of every descriptor until the pipe closes
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(hold[1]);
+        char byte;
+        while (::read(hold[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+        ::_exit(0);
+    }
+    ::close(hold[0]);
+    struct Release {
+        int fd;
+        pid_t child;
+        ~Release() {
+            ::close(fd);
+            ::waitpid(child, nullptr, 0);
+        }
+    } release{hold[1], child};
+
+    // The server drops the first connection (its socket lives on in the child), then the
+    // client's end goes too: the copy becomes readable and hung up, again and again.
+    REQUIRE(server.kick(first, "go"));
+    std::vector<sprocket::Event> client_seen;
+    REQUIRE(pump_until(*client, client_seen, last_is(EventKind::disconnected)));
+    REQUIRE(until_clients(server, 0, &seen));
+    client.reset();
+    // The I/O thread serves everyone else as before, and does not spin on the copy.
+    sprocket::Sprocket second("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(second));
+    second.send({{"after", 1}});
+    const auto got = receive(server, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].packet.get<std::int64_t>("after") == 1);
+    const auto cpu_before = process_cpu_time();
+    const auto wall_before = Clock::now();
+    server.get(200ms);  // a wait in which nothing happens
+    const auto cpu = process_cpu_time() - cpu_before;
+    const auto wall = Clock::now() - wall_before;
+    CHECK(cpu < wall / 2);  // an I/O thread spinning on a stale socket would take all of it
 }

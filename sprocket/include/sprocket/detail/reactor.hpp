@@ -2,12 +2,14 @@
 /// \file
 /// The one background I/O thread of a process, shared by every Sprocket and Servo.
 ///
-/// The thread waits in poll(2) on every socket's native descriptor plus a wake-up pipe, so it
-/// sleeps when nothing happens and a `send()` on any thread wakes it at once (`wake`). It does
-/// not use SFML's `SocketSelector`, which is select()-based: that caps descriptors at 1023
-/// (FD_SETSIZE), and SFML 2.5's `connect` with a timeout aborts the process on a descriptor
-/// above that. Here the only limit is the process's descriptor limit (`ulimit -n`); when it is
-/// reached, the endpoint reports a clear error instead.
+/// The thread waits in epoll(7) on every socket's native descriptor plus a wake-up pipe, so it
+/// sleeps when nothing happens and a `send()` on any thread wakes it at once (`wake`). A wait
+/// costs the kernel the ready descriptors only, not all of them (poll(2) looked at each of a
+/// server's 1000 sockets every time the thread woke). It does not use SFML's `SocketSelector`,
+/// which is select()-based: that caps descriptors at 1023 (FD_SETSIZE), and SFML 2.5's
+/// `connect` with a timeout aborts the process on a descriptor above that. Here the only limit
+/// is the process's descriptor limit (`ulimit -n`); when it is reached, the endpoint reports a
+/// clear error instead.
 
 #include <atomic>
 #include <chrono>
@@ -24,7 +26,7 @@ using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 inline constexpr TimePoint no_deadline = TimePoint::max();
 
-/// Readiness bits, as poll(2) reports them.
+/// Readiness bits, as poll(2) and epoll(7) report them.
 enum Readiness : short {
     readable = 0x1,
     writable = 0x4,
@@ -46,6 +48,20 @@ public:
     virtual void ready(short readiness, TimePoint now) = 0;
     /// True once it has nothing left to do; the I/O thread then drops it.
     virtual bool finished() const = 0;
+
+
+protected:
+    /// Call on the I/O thread just before closing the descriptor (or dropping the socket that
+    /// owns it): the I/O thread stops watching it first. epoll watches the socket, not its
+    /// number: one closed while watched stays watched as long as a copy of it lives on (a child
+    /// process forked meanwhile holds one), and would be reported for an item that may be gone.
+    void closing_descriptor() noexcept;
+
+private:
+    friend class Reactor;
+    int epoll_ = -1;         // the reactor's epoll instance, once added
+    int watched_fd_ = -1;    // what it watches for this item (-1: nothing)
+    short watched_ = 0;      // and for which readiness
 };
 
 /// The shared I/O thread. Endpoints hold it through `acquire()`; the thread starts with the
@@ -85,8 +101,12 @@ private:
     std::vector<std::function<void()>> tasks_;  // guarded by mutex_
     bool stopping_ = false;                     // guarded by mutex_
     std::atomic<bool> wake_pending_{false};
+    // I/O thread only: makes epoll watch what `item` wants now.
+    void rewatch(Pollable& item);
+
     int wake_read_ = -1;
     int wake_write_ = -1;
+    int epoll_ = -1;
     std::vector<std::shared_ptr<Pollable>> items_;  // I/O thread only
     std::thread thread_;
 };

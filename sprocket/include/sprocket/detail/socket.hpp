@@ -19,6 +19,10 @@ public:
     /// is left). `Done`: connected already; `NotReady`: in progress (wait for writable);
     /// `Error`: failed, with errno's value in `error`.
     sf::Socket::Status connect_nonblocking(const sf::IpAddress& address, std::uint16_t port, int& error);
+
+private:
+    friend class TcpAcceptor;
+    void own(int descriptor);  // SFML owns it from here: its blocking mode, TCP_NODELAY
 };
 
 class TcpAcceptor : public sf::TcpListener {
@@ -28,6 +32,10 @@ public:
     /// can listen on its port again while old connections linger in TIME_WAIT.
     /// False on failure, with errno's value in `error`.
     bool open(std::uint16_t port, const sf::IpAddress& address, int& error);
+    /// Like SFML's `accept`, but the new socket is close-on-exec, as every other socket of
+    /// sprocket: a process the game starts must not hold its players' connections open.
+    /// `Done`, `NotReady` (nothing pending), or `Error` (e.g. no descriptor left).
+    sf::Socket::Status accept_stream(TcpStream& stream);
 };
 
 /// The pending error of a socket (SO_ERROR): 0 once a non-blocking connect has succeeded.
