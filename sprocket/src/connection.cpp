@@ -47,7 +47,7 @@ Connection::Connection(const ConnectionOptions& options)
       decoder_(std::min(options.max_frame_size, max_frame_size_limit)) {}
 
 int Connection::descriptor() const {
-    // After the peer's end, poll(2) would report the hangup at once, again and again: the
+    // After the peer's end, epoll(7) would report the hangup at once, again and again: the
     // simulation's timer delivers what is left instead.
     return socket_ && phase_ != Phase::idle && !peer_ended_ ? static_cast<int>(socket_->getHandle()) : -1;
 }
@@ -302,7 +302,7 @@ void Connection::ready(short readiness, TimePoint now) {
     if (interest() & readable) {
         if (readiness & (readable | hangup | failed)) read(now);
     } else if ((readiness & (hangup | failed)) && !peer_ended_) {
-        // Not reading (paused), yet the socket failed: poll(2) would report it forever.
+        // Not reading (paused), yet the socket failed: epoll(7) would report it forever.
         const int error = take_socket_error(static_cast<int>(socket_->getHandle()));
         ended(error != 0 ? sf::Socket::Error : sf::Socket::Disconnected, error, now);
     }

@@ -44,7 +44,7 @@ public:
     /// The native descriptor to wait on (-1: none right now) and the readiness wanted.
     virtual int descriptor() const = 0;
     virtual short interest() const = 0;
-    /// The descriptor is ready (`readiness` as poll(2) reported it).
+    /// The descriptor is ready (`readiness` as epoll(7) reported it).
     virtual void ready(short readiness, TimePoint now) = 0;
     /// True once it has nothing left to do; the I/O thread then drops it.
     virtual bool finished() const = 0;

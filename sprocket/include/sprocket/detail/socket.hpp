@@ -47,7 +47,7 @@ void shutdown_write(int descriptor);
 /// Writes what the socket takes now without blocking (MSG_DONTWAIT, no SIGPIPE): the bytes
 /// written, 0 when none (full, or an error the I/O thread will find on its own).
 std::size_t send_now(int descriptor, const std::uint8_t* data, std::size_t size);
-/// Makes poll(2) report the socket writable only while fewer than `bytes` written bytes are
+/// Makes epoll(7) report the socket writable only while fewer than `bytes` written bytes are
 /// still unsent in the kernel (TCP_NOTSENT_LOWAT), so a big write cannot queue far ahead of a
 /// small one written after it. Best effort: ignored where unsupported.
 void limit_unsent(int descriptor, int bytes);
