@@ -49,7 +49,6 @@ public:
     /// True once it has nothing left to do; the I/O thread then drops it.
     virtual bool finished() const = 0;
 
-
 protected:
     /// Call on the I/O thread just before closing the descriptor (or dropping the socket that
     /// owns it): the I/O thread stops watching it first. epoll watches the socket, not its
@@ -96,14 +95,13 @@ public:
 private:
     void run();
     void drain_wake_pipe();
+    // I/O thread only: makes epoll watch what `item` wants now.
+    void rewatch(Pollable& item);
 
     std::mutex mutex_;
     std::vector<std::function<void()>> tasks_;  // guarded by mutex_
     bool stopping_ = false;                     // guarded by mutex_
     std::atomic<bool> wake_pending_{false};
-    // I/O thread only: makes epoll watch what `item` wants now.
-    void rewatch(Pollable& item);
-
     int wake_read_ = -1;
     int wake_write_ = -1;
     int epoll_ = -1;
