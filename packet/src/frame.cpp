@@ -164,6 +164,26 @@ std::size_t FrameDecoder::needed() const noexcept {
     return total > have ? total - have : 0;
 }
 
+std::size_t FrameDecoder::partial(FrameView& frame) const noexcept {
+    const std::size_t have = end_ - begin_;
+    if (failed_ || have < frame_header_size) return 0;
+    const std::uint8_t* header = buffer_.data() + begin_;
+    const std::size_t size = get_u32le(header);
+    if (size > max_frame_size_ || have - frame_header_size >= size) return 0;
+    frame.kind = header[4];
+    frame.body = header + frame_header_size;
+    frame.size = have - frame_header_size;
+    return size - frame.size;
+}
+
+void FrameDecoder::skip_partial() {
+    FrameView frame;
+    const std::size_t rest = partial(frame);
+    if (rest == 0) throw std::logic_error("[sprocket.frame] skip_partial: no frame is partly buffered");
+    consumed_ += frame_header_size + frame.size + rest;
+    begin_ = end_;
+}
+
 FrameStatus FrameDecoder::next(FrameView& frame) {
     if (failed_) return FrameStatus::error;
     const std::size_t have = end_ - begin_;

@@ -206,6 +206,7 @@ void Connection::release(TimePoint now) {
     drop_stream();
     decoder_ = FrameDecoder(decoder_.max_frame_size());  // a partial frame's memory goes now
     assembly_ = Bytes();
+    direct_ = 0;
     read_buffer_.store(0, std::memory_order_relaxed);
     sim_out_.reset();
     sim_in_.reset();
@@ -338,6 +339,12 @@ void Connection::read_some(TimePoint now) {
     while (socket_ && turn < read_turn) {
         const bool discard = phase_ == Phase::closing;
         if (!discard && (!reading() || sim_full())) return;
+        // A big fragment's body is read straight into the assembly buffer.
+        if (!discard && !sim_in_ && direct_ == 0 && divert(now) && phase_ != Phase::open) return;  // a bad one
+        if (!discard && direct_ > 0) {
+            if (!read_direct(turn, now)) return;
+            continue;
+        }
         const std::size_t want = std::clamp(decoder_.needed(), min_read, max_read);
         std::uint8_t* into = decoder_.prepare(want);
         std::size_t got = 0;
@@ -500,25 +507,67 @@ void Connection::assemble(const FrameView& fragment, TimePoint now) {
         return;
     }
     assembly_.insert(assembly_.end(), fragment.body, fragment.body + fragment.size);
-    if (assembly_.size() < frame_header_size) return;
+    assembled(0, now);
+}
+
+bool Connection::divert(TimePoint now) {
+    FrameView piece;
+    const std::size_t rest = decoder_.partial(piece);
+    // Small pieces are not worth it; the frame's own header must be known first (its checks).
+    if (rest < min_read || piece.kind != static_cast<std::uint8_t>(FrameKind::fragment) || phase_ != Phase::open ||
+        assembly_.size() + piece.size < frame_header_size)
+        return false;
+    assembly_.insert(assembly_.end(), piece.body, piece.body + piece.size);
+    decoder_.skip_partial();
+    direct_ = rest;
+    if (!assembled(rest, now)) direct_ = 0;  // closed
+    return true;
+}
+
+bool Connection::read_direct(std::size_t& turn, TimePoint now) {
+    const std::size_t want = std::min(direct_, max_read);
+    const std::size_t at = assembly_.size();
+    // Room reserved already (assembled): this zero-fills `want` bytes, without reallocating.
+    assembly_.resize(at + want);
+    std::size_t got = 0;
+    const sf::Socket::Status status = socket_->receive(assembly_.data() + at, want, got);
+    const int error = last_error();
+    assembly_.resize(at + got);
+    if (status == sf::Socket::NotReady) return false;
+    if (status != sf::Socket::Done) {
+        ended(status, error, now);
+        return false;
+    }
+    turn += got;
+    direct_ -= got;
+    bytes_received_.fetch_add(got, std::memory_order_relaxed);
+    last_heard_ = now;
+    // The fragment is in: the frame may be whole, and what follows goes through the decoder.
+    if (direct_ == 0 && (!assembled(0, now) || !process(now))) return false;
+    return got == want;
+}
+
+bool Connection::assembled(std::size_t coming, TimePoint now) {
+    if (assembly_.size() < frame_header_size) return true;
     std::size_t size = 0;
     for (std::size_t i = 0; i < 4; ++i) size |= std::size_t{assembly_[i]} << (8 * i);
     const std::uint8_t kind = assembly_[4];
     const char* bad = nullptr;
     if (kind == static_cast<std::uint8_t>(FrameKind::fragment)) bad = "a fragment inside a fragment";
     else if (size > decoder_.max_frame_size()) bad = "fragments of a frame over max_frame_size";
-    else if (assembly_.size() > frame_header_size + size) bad = "fragments longer than their frame";
+    else if (assembly_.size() + coming > frame_header_size + size) bad = "fragments longer than their frame";
     if (bad) {
         close(CloseReason::protocol_error, bad, Farewell::goodbye, now);
-        return;
+        return false;
     }
     if (assembly_.size() < frame_header_size + size) {
         assembly_.reserve(frame_header_size + size);  // once: no regrowth as the pieces arrive
-        return;
+        return true;
     }
     Bytes whole = std::move(assembly_);
     assembly_ = Bytes();
     handle(FrameView{kind, whole.data() + frame_header_size, size}, now, &whole);
+    return true;
 }
 
 void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {

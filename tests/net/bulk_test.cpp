@@ -126,13 +126,27 @@ TEST_CASE("fragments that break the rules close the connection with protocol_err
         h.push_back(kind);
         return h;
     };
-    Bytes overrun = header(4, static_cast<std::uint8_t>(FrameKind::packet));
-    overrun.resize(overrun.size() + 10, 0);
+    auto padded = [](Bytes bytes, std::size_t size) {
+        bytes.resize(size, 0);
+        return bytes;
+    };
+    auto both = [](Bytes first, const Bytes& second) {
+        first.insert(first.end(), second.begin(), second.end());
+        return first;
+    };
+    const auto packet_kind = static_cast<std::uint8_t>(FrameKind::packet);
+    // Big fragments are read straight into the assembly buffer once their start is in: the
+    // same rules hold there, found before the rest of the fragment is read.
     const Case cases[] = {
-        {"over max_frame_size", fragment(header(1u << 30, static_cast<std::uint8_t>(FrameKind::packet))),
-         "over max_frame_size"},
+        {"over max_frame_size", fragment(header(1u << 30, packet_kind)), "over max_frame_size"},
         {"nested", fragment(header(10, static_cast<std::uint8_t>(FrameKind::fragment))), "inside a fragment"},
-        {"overrun", fragment(overrun), "longer than their frame"},
+        {"overrun", fragment(padded(header(4, packet_kind), 15)), "longer than their frame"},
+        {"big fragment over max_frame_size", fragment(padded(header(1u << 30, packet_kind), 300 << 10)),
+         "over max_frame_size"},
+        {"big fragment overrun", fragment(padded(header(100 << 10, packet_kind), 300 << 10)), "longer than their frame"},
+        {"big fragments overrun",
+         both(fragment(padded(header(200 << 10, packet_kind), 150 << 10)), fragment(Bytes(100 << 10, 0))),
+         "longer than their frame"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -146,6 +160,39 @@ TEST_CASE("fragments that break the rules close the connection with protocol_err
         CHECK(left.detail.find(c.detail) != std::string::npos);
         CHECK(peer.wait_closed());
     }
+}
+
+TEST_CASE("a big frame cut into fragments of any size, other frames between them, arrives whole") {
+    sprocket::Servo server(0, roomy<sprocket::ServoOptions>());
+    RawPeer peer;
+    REQUIRE(peer.connect(server.port()));
+    REQUIRE(peer.join() != 0);
+    const Packet big_packet = on("level", Packet{{"a", 1}, {"blob", pattern(3 << 20)}, {"z", "end"}});
+    Bytes frame;
+    sprocket::append_packet_frame(frame, big_packet);
+    // Pieces cut inside the inner header, big ones (read past the decoder) and tiny ones.
+    std::size_t at = 0;
+    int small = 0;
+    for (const std::size_t size : {std::size_t{3}, std::size_t{2}, std::size_t{70000}, std::size_t{1},
+                                   std::size_t{1} << 20, std::size_t{65535}, frame.size()}) {
+        const std::size_t n = std::min(size, frame.size() - at);
+        REQUIRE(peer.send(fragment(Bytes(frame.begin() + static_cast<long>(at), frame.begin() + static_cast<long>(at + n)))));
+        at += n;
+        Bytes between;
+        sprocket::append_packet_frame(between, on("chat", Packet{{"i", small++}}));
+        REQUIRE(peer.send(between));
+        if (at == frame.size()) break;
+    }
+    const auto got = receive(server, small + 1);
+    REQUIRE(got.size() == static_cast<std::size_t>(small + 1));
+    // In wire order: the big packet's last fragment went before the last chat packet.
+    CHECK(got[got.size() - 2].packet == big_packet);
+    std::vector<int> chat;
+    for (const auto& m : got)
+        if (m.packet.channel() == "chat") chat.push_back(m.packet.get<int>("i"));
+    CHECK(chat.size() == static_cast<std::size_t>(small));
+    CHECK(std::is_sorted(chat.begin(), chat.end()));
+    CHECK(got.back().packet.get<int>("i") == small - 1);
 }
 
 TEST_CASE("a packet sent by move goes out from its own values: big ones in any place arrive whole") {

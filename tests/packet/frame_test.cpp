@@ -303,7 +303,7 @@ TEST_CASE("a header announcing more than the limit grows nothing beyond what was
     CHECK(decoder.next(frame) == FrameStatus::error);
 }
 
-TEST_CASE("a decoder whose frames were all taken holds no buffer; one with a partial frame keeps it") {
+TEST_CASE("a decoder whose frames were all taken holds no buffer, one with a partial frame keeps it") {
     Bytes stream;
     append_packet_frame(stream, Packet{{"a", 1}});
     append_packet_frame(stream, Packet{{"b", 2}});
@@ -350,4 +350,62 @@ TEST_CASE("a packet frame with borrowed values is the same frame once they are p
     }
     whole.insert(whole.end(), out.begin() + static_cast<std::ptrdiff_t>(at), out.end());
     CHECK(Bytes(whole.begin() + 2, whole.end()) == plain);
+}
+
+TEST_CASE("partial() describes the frame in progress, and skip_partial() takes it out of the stream") {
+    const Stream s = make_stream();
+    // The 70000-byte frame: cut the stream at every interesting point inside it, take the
+    // partial frame out, receive its body elsewhere, and go on with the frames after it.
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < 5; ++i) start += frame_header_size + s.frames[i].second.size();
+    const Bytes& big = s.frames[5].second;
+    for (const std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{100}, big.size() - 1}) {
+        CAPTURE(cut);
+        FrameDecoder decoder;
+        const std::size_t fed = start + frame_header_size + cut;
+        decoder.feed(s.bytes.data(), fed);
+        Collected before;
+        drain(decoder, before);
+        CHECK(before.frames.size() == 5);
+        FrameView frame;
+        REQUIRE(decoder.partial(frame) == big.size() - cut);
+        CHECK(frame.kind == s.frames[5].first);
+        CHECK(Bytes(frame.body, frame.body + frame.size) == Bytes(big.begin(), big.begin() + static_cast<long>(cut)));
+        decoder.skip_partial();
+        CHECK(decoder.buffered() == 0);
+        CHECK(decoder.partial(frame) == 0);
+        CHECK(decoder.consumed() == start + frame_header_size + big.size());
+        // The body's rest goes elsewhere; the decoder gets the bytes after the frame.
+        const std::size_t after = start + frame_header_size + big.size();
+        decoder.feed(s.bytes.data() + after, s.bytes.size() - after);
+        Collected rest;
+        drain(decoder, rest);
+        REQUIRE(rest.frames.size() == 1);
+        CHECK(rest.frames[0] == s.frames[6]);
+    }
+}
+
+TEST_CASE("partial() is 0 when no frame is partly buffered, and skip_partial() then throws") {
+    FrameView frame;
+    frame.kind = 42;
+    FrameDecoder empty;
+    CHECK(empty.partial(frame) == 0);
+    CHECK_THROWS_AS(empty.skip_partial(), std::logic_error);
+
+    Bytes stream;
+    const Bytes body(10, 1);
+    append_frame(stream, 1, body.data(), body.size());
+    FrameDecoder short_header;
+    short_header.feed(stream.data(), frame_header_size - 1);
+    CHECK(short_header.partial(frame) == 0);
+
+    FrameDecoder whole;  // a complete frame is next's, not partial's
+    whole.feed(stream.data(), stream.size());
+    CHECK(whole.partial(frame) == 0);
+
+    FrameDecoder bad(4);  // a header over the limit is an error, not a frame to read elsewhere
+    bad.feed(stream.data(), frame_header_size + 2);
+    CHECK(bad.partial(frame) == 0);
+    CHECK_THROWS_AS(bad.skip_partial(), std::logic_error);
+    CHECK(frame.kind == 42);  // left alone every time
 }

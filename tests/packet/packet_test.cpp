@@ -201,7 +201,7 @@ TEST_CASE("copies are deep, and assignment from inside the map itself is safe") 
     CHECK(b == Map{{"a", 1}});
 }
 
-TEST_CASE("erasing the last entry or clearing gives the memory back; the map stays usable") {
+TEST_CASE("erasing the last entry or clearing gives the memory back, the map stays usable") {
     Map m{{"a", 1}, {"b", 2}};
     CHECK(memory_footprint(m) > sizeof(Map));
     CHECK(m.erase("a"));

@@ -122,6 +122,20 @@ public:
     /// again (not zero-filled, and cheap next to a read). On `error`, `error()` says why, e.g.
     /// `too large: frame of 4294967295 bytes exceeds the limit of 16777216 (at byte 0)`.
     FrameStatus next(FrameView& frame);
+    /// The frame in progress when its header is buffered but not all of its body: `frame` gets
+    /// its kind and the body bytes buffered so far (`frame.body`, `frame.size` of them, valid as
+    /// for `next`), and the return value is how many body bytes are still to come. Returns 0
+    /// and leaves `frame` alone when there is no such frame (less than a header buffered, a
+    /// complete frame first in line, a header over the limit, or `failed()`).
+    /// For a receiver that reads a big body straight where it belongs: see `skip_partial`.
+    std::size_t partial(FrameView& frame) const noexcept;
+    /// Takes the frame `partial` describes out of the stream: its buffered bytes count as
+    /// consumed, and its remaining body bytes are the caller's to receive elsewhere, so the
+    /// next bytes fed or committed must be the ones after that frame. The body `partial`
+    /// returned stays valid until the next `prepare` or `feed`.
+    /// Throws `std::logic_error` when `partial` would return 0 (a programming error).
+    void skip_partial();
+
     /// Why the stream was rejected. Meaningful after `next` returned `error`.
     const DecodeError& error() const noexcept { return error_; }
     bool failed() const noexcept { return failed_; }

@@ -131,6 +131,14 @@ private:
     void handle(const FrameView& frame, TimePoint now, Bytes* adopt = nullptr);
     // A piece of a big frame: collected until the frame is whole, then handled.
     void assemble(const FrameView& fragment, TimePoint now);
+    // The assembly so far against its frame's header, `coming` more bytes of it on their way:
+    // a bad one closes the connection (false); a whole one is handled.
+    bool assembled(std::size_t coming, TimePoint now);
+    // A big fragment partly read: the rest of its body is read straight into the assembly
+    // buffer (`direct_`) instead of through the decoder's. False when it does not apply.
+    bool divert(TimePoint now);
+    // Reads the diverted fragment's next bytes; false when the socket has no more for now.
+    bool read_direct(std::size_t& turn, TimePoint now);
     void flush(TimePoint now);
     // The socket ended or failed (a receive or send returned neither Done nor NotReady).
     void lost(sf::Socket::Status status, int error, TimePoint now);
@@ -155,6 +163,7 @@ private:
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
     Bytes assembly_;  // a big frame's fragments so far (header included)
+    std::size_t direct_ = 0;  // bytes of a diverted fragment still to read into assembly_
     TimePoint recheck_ = no_deadline;  // a held burst (Outbox::hold) is taken then at the latest
     bool drain_first_ = false;  // a piece of a big frame went out: take more once the socket drained
     Bytes writing_;            // taken from the outbox, being sent
