@@ -4,9 +4,11 @@
 //
 //   bench_bulk [--quick] [--out DIR]
 //
-// Transfers of 16 MiB (5 times) and 256 MiB (3 times) (--quick: 1 MiB and 4 MiB), timed from
-// just before the sender's send call until the receiver's loop holds the whole packet (one
-// CLOCK_MONOTONIC for both processes); MB/s = 10^6 bytes per second, median of the repetitions.
+// Transfers of 16 MiB (2 of warm-up, then 5 times) and 256 MiB (3 times) (--quick: 1 MiB and
+// 4 MiB), timed from just before the sender's send call until the receiver's loop holds the whole
+// packet (one CLOCK_MONOTONIC for both processes); MB/s = 10^6 bytes per second, median of the
+// repetitions. The first transfer of each process is also shown on its own: its memory is fresh
+// (the allocator maps new pages, and touching a new page costs the kernel about a microsecond).
 //   sprocket    client.send(std::move(packet)) of a Packet with {"data": Bytes} (sent from where
 //               it is, not copied); server.get(1s) on the other side; max_frame_size,
 //               max_send_queue and max_receive_queue raised to fit
@@ -236,15 +238,22 @@ struct Transfer {
     double size, t0, returned, arrived;
 };
 
+struct Step {
+    std::size_t size;
+    int warmup;  // transfers before the measured ones (the first is reported on its own)
+    int times;
+};
+
 struct Outcome {
     std::map<std::size_t, Cell> mbps;  // by size
+    Cell first;                        // MB/s of the process's first transfer
     std::vector<Transfer> transfers;
     std::vector<std::pair<double, double>> smalls;  // sent, arrived
 };
 
 int failures = 0;
 
-Outcome measure(const std::string& transport, const std::vector<std::pair<std::size_t, int>>& plan, std::size_t max) {
+Outcome measure(const std::string& transport, const std::vector<Step>& plan, std::size_t max) {
     Outcome out;
     try {
         Child sink({"sink", transport, std::to_string(max)});
@@ -255,9 +264,10 @@ Outcome measure(const std::string& transport, const std::vector<std::pair<std::s
             source.tell("smalls 200");
             source.expect("smalls_done", 60s);
         }
-        for (const auto& [size, times] : plan) {
+        bool first_done = false;
+        for (const auto& [size, warmup, times] : plan) {
             std::vector<double> rates;
-            for (int r = 0; r < times; ++r) {
+            for (int r = 0; r < warmup + times; ++r) {
                 source.tell("bulk " + std::to_string(size));
                 std::istringstream arrived(sink.next("got", 300s));
                 std::istringstream sent(source.next("bulk_sent", 10s));
@@ -267,7 +277,11 @@ Outcome measure(const std::string& transport, const std::vector<std::pair<std::s
                 sent >> t.size >> t.t0 >> t.returned;
                 check(got_size == t.size, "the sizes differ");
                 source.tell("next");
-                rates.push_back(t.size / ((t.arrived - t.t0) / 1e9) / 1e6);
+                const double rate = t.size / ((t.arrived - t.t0) / 1e9) / 1e6;
+                if (!first_done) out.first = Cell::of(rate);
+                first_done = true;
+                if (r < warmup) continue;
+                rates.push_back(rate);
                 out.transfers.push_back(t);
             }
             out.mbps[size] = Cell::of(median(rates));
@@ -287,7 +301,8 @@ Outcome measure(const std::string& transport, const std::vector<std::pair<std::s
     } catch (const std::exception& e) {
         std::cerr << "bench_bulk: " << transport << ": " << e.what() << '\n';
         ++failures;
-        for (const auto& step : plan) out.mbps[step.first] = Cell::none("failed");
+        for (const auto& step : plan) out.mbps[step.size] = Cell::none("failed");
+        out.first = Cell::none("failed");
     }
     return out;
 }
@@ -297,7 +312,7 @@ std::string mib(std::size_t size) { return std::to_string(size >> 20) + " MiB"; 
 int run(const Options& options) {
     const std::size_t small_size = options.quick ? std::size_t{1} << 20 : std::size_t{16} << 20;
     const std::size_t large_size = options.quick ? std::size_t{4} << 20 : std::size_t{256} << 20;
-    const std::vector<std::pair<std::size_t, int>> plan{{small_size, options.quick ? 2 : 5}, {large_size, options.quick ? 1 : 3}};
+    const std::vector<Step> plan{{small_size, options.quick ? 1 : 2, options.quick ? 2 : 5}, {large_size, 0, options.quick ? 1 : 3}};
     std::map<std::string, Outcome> results;
     for (const std::string& t : transports) {
         std::cerr << "bench_bulk: " << t << "...\n";
@@ -310,14 +325,18 @@ int run(const Options& options) {
     table.title = "Bulk: one bytes packet from a client process to a server process";
     table.columns = transports;
     std::vector<std::vector<std::string>> tsv{{"transport", "size", "MB_per_s"}};
-    for (const auto& [size, times] : plan) {
+    std::vector<Cell> first;
+    for (const std::string& t : transports) first.push_back(results[t].first);
+    table.add(mib(small_size) + ": MB/s of the first transfer (fresh memory)", first);
+    for (const auto& [size, warmup, times] : plan) {
         std::vector<Cell> row;
         for (const std::string& t : transports) {
             auto it = results[t].mbps.find(size);
             row.push_back(it != results[t].mbps.end() ? it->second : Cell::none("-"));
             if (row.back().value) tsv.push_back({t, mib(size), fixed(*row.back().value, 1)});
         }
-        table.add(mib(size) + ": MB/s (median of " + std::to_string(times) + ")", row);
+        const std::string after = warmup > 0 ? " after " + std::to_string(warmup) + " of warm-up" : "";
+        table.add(mib(size) + ": MB/s (median of " + std::to_string(times) + after + ")", row);
     }
 
     // Small packets (sprocket): alone, then while each bulk packet was in flight.
@@ -327,7 +346,7 @@ int run(const Options& options) {
     for (const auto& [sent, arrived] : s.smalls)
         if (sent < first_bulk) alone.push_back((arrived - sent) / 1e6);
     table.add("small packet alone: one-way median, ms", {alone.empty() ? Cell::none("failed") : Cell::of(median(alone))});
-    for (const auto& [size, times] : plan) {
+    for (const auto& [size, warmup, times] : plan) {
         std::vector<double> latency, transfer_ms;
         std::size_t before = 0;
         for (const Transfer& t : s.transfers) {
@@ -352,6 +371,9 @@ int run(const Options& options) {
     table.notes = {
         "ratio = sprocket / that column (below 1: sprocket is slower). MB/s: 10^6 bytes per second, from before the "
         "send call until the receiver's loop holds the whole packet.",
+        "First transfer: the first of each process pair, not counted in the median after it: sprocket's and "
+        "sf::Packet's buffers are then fresh memory (new pages, supplied by the kernel on first touch; the allocator "
+        "keeps them for the later transfers), raw TCP's receive buffer is allocated and touched before anything is timed.",
         "sprocket: the source sends the packet by move (its bytes go out from where they are); options on both sides: "
         "max_frame_size = size + 1 MiB, max_send_queue = max_receive_queue = 2 x size + 4 MiB.",
         "Small packets: sprocket only, sent every ms from the moment send(bulk) returned until the bulk packet arrived; "
