@@ -135,7 +135,8 @@ private:
     // a bad one closes the connection (false); a whole one is handled.
     bool assembled(std::size_t coming, TimePoint now);
     // A big fragment partly read: the rest of its body is read straight into the assembly
-    // buffer (`direct_`) instead of through the decoder's. False when it does not apply.
+    // buffer (`direct_`) instead of through the decoder's. False when it does not apply; true
+    // when it took the fragment, also one found bad (the connection is then closing).
     bool divert(TimePoint now);
     // Reads the diverted fragment's next bytes; false when the socket has no more for now.
     bool read_direct(std::size_t& turn, TimePoint now);
