@@ -70,7 +70,7 @@ short Connection::interest() const {
 }
 
 void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port, TimePoint now) {
-    if (socket_) closing_descriptor();
+    closing_descriptor();  // the old socket, if any, leaves epoll before it closes
     socket_ = std::make_unique<TcpStream>();
     decoder_ = FrameDecoder(decoder_.max_frame_size());
     writing_.clear();
@@ -96,7 +96,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
 }
 
 void Connection::adopt(std::unique_ptr<TcpStream> socket, TimePoint now) {
-    if (socket_) closing_descriptor();
+    closing_descriptor();  // the old socket, if any, leaves epoll before it closes
     socket_ = std::move(socket);
     socket_->setBlocking(false);
     limit_unsent(static_cast<int>(socket_->getHandle()), unsent_mark);
