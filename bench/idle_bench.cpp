@@ -8,8 +8,8 @@
 // reads its resident memory again, and (after - before) / 256 is the memory per connection. Then
 // it stays idle for 10 s (--quick: 1 s) and getrusage gives its CPU time (every thread) as % of
 // one core. How each server idles:
-//   sprocket    the main thread blocks in server.wait(1s); the I/O thread does the rest
-//               (heartbeats every second each way, by default)
+//   sprocket    the main thread blocks in server.wait(1s), and runs the I/O loop while it
+//               waits (heartbeats every second each way, by default)
 //   raw TCP     poll(2) over every socket
 //   sf::TcpSocket   sf::SocketSelector::wait over the listener and every socket
 //   ENet        enet_host_service(host, &event, 1000) (pings every 500 ms); its peer table is

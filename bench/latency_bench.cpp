@@ -12,7 +12,8 @@
 //
 // sprocket, as a game would block: the server's loop is
 //     for (auto& m : server.get(200ms)) server.send(m.client, m.packet);
-// and the client does `client.send(p); client.get(5s)`; both wait on a condition variable.
+// and the client does `client.send(p); client.get(5s)`; a thread waiting in get(timeout) reads
+// its socket itself (Reactor::lead), so each side sleeps once per round trip, as raw TCP does.
 // "sprocket busy get()" spins on the non-blocking get() on both sides instead (no sleeping),
 // to show what the wake-ups cost. raw TCP and sf::Packet use blocking sockets; ENet blocks in
 // enet_host_service.
@@ -315,7 +316,7 @@ int run(const Options& options) {
     }
     table.notes = {
         "ratio = sprocket / that column (below 1: sprocket is faster).",
-        "sprocket: blocking get(timeout) on both sides (condition variable); \"sprocket busy get()\": both sides spin on get() "
+        "sprocket: blocking get(timeout) on both sides (the waiting thread reads its socket itself); \"sprocket busy get()\": both sides spin on get() "
         "(OS placement only: pinned, a spinning game thread shares its CPU with its own I/O thread).",
         "payloads: sprocket 7-key packet (~60 bytes + 5-byte frame header); sf::Packet positional (33 + 4 bytes); "
         "raw TCP and ENet a 32-byte struct (+4-byte length for TCP); ENet reliable, channel 0.",

@@ -17,6 +17,7 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
         return;
     }
     bool wake = false;
+    bool lead = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         publish();  // what was read before this event goes first
@@ -24,8 +25,10 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
         charges_.push_back(Charge{bytes, std::move(budget)});
         bodies_.emplace_back();
         wake = waiters_ > 0;
+        lead = leading_ > 0;
     }
     if (wake) cv_.notify_all();
+    if (lead) wake_leader();
 }
 
 void Inbox::push_packet(Event event, Encoded body, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget) {
@@ -51,12 +54,15 @@ void Inbox::open(std::vector<Event>& events, std::vector<Encoded>& bodies) {
 void Inbox::announce() {
     if (staged_events_.empty()) return;
     bool wake = false;
+    bool lead = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         publish();
         wake = waiters_ > 0;
+        lead = leading_ > 0;
     }
     if (wake) cv_.notify_all();
+    if (lead) wake_leader();
 }
 
 void Inbox::publish() {
@@ -81,8 +87,19 @@ void Inbox::publish() {
 }
 
 void Inbox::notify() {
-    { std::lock_guard<std::mutex> lock(mutex_); }  // a waiter is either asleep or will see the change
+    bool lead = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);  // a waiter is either asleep or will see the change
+        lead = leading_ > 0;
+    }
     cv_.notify_all();
+    if (lead) wake_leader();
+}
+
+void Inbox::wake_leader() {
+    // A waiter running the loop looks at what it waits for between turns: one on this thread
+    // does so next, one on another thread may be asleep in epoll.
+    if (!reactor_.leading_here()) reactor_.wake();
 }
 
 bool Inbox::release(std::size_t first) {

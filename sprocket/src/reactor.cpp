@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <future>
+#include <iterator>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
@@ -120,6 +121,14 @@ void Reactor::wake() {
     const std::uint8_t byte = 1;
     // EAGAIN means the pipe is full of wake-ups already: the thread will wake either way.
     [[maybe_unused]] const auto n = ::write(wake_write_, &byte, 1);
+    // Nobody runs the loop (a waiter let go a moment ago): the I/O thread takes it now.
+    if (!led_flag_.load()) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            kick_ = true;
+        }
+        io_cv_.notify_one();
+    }
 }
 
 void Reactor::drain_wake_pipe() {
@@ -167,51 +176,156 @@ void Reactor::run() {
     // Timers here are microseconds apart (a held burst, Outbox::hold_limit): the default
     // timer slack (50 us) would make each one late by up to that much.
     ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);  // 1 us; only a hint, a failure is harmless
-    std::vector<epoll_event> events(256);
-    std::vector<std::function<void()>> tasks;
-    for (;;) {
-        bool stopping;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            tasks.swap(tasks_);
-            stopping = stopping_;
+    for (bool more = true; more;) {
+        await_lead();
+        while (!step_down_.load() && (more = turn(no_deadline, nullptr))) {
         }
-        for (auto& task : tasks) task();
-        tasks.clear();
-        // Stop once the last endpoint has gone and every closing connection is done.
-        if (stopping && items_.empty()) break;
-
-        TimePoint now = SteadyClock::now();
-        TimePoint deadline = no_deadline;
-        for (std::size_t i = 0; i < items_.size();) {
-            Pollable& item = *items_[i];
-            const TimePoint next = item.service(now);
-            if (item.finished()) {
-                item.closing_descriptor();  // if it kept one open, it is no longer watched
-                items_[i] = std::move(items_.back());
-                items_.pop_back();
-                continue;
-            }
-            deadline = std::min(deadline, next);
-            rewatch(item);
-            ++i;
-        }
-        if (stopping && items_.empty()) continue;  // re-check tasks, then leave
-
-        const int n = wait_ready(epoll_, events.data(), static_cast<int>(events.size()), now, deadline);
-        if (n < 0) continue;  // EINTR: just look again
-        now = SteadyClock::now();
-        // Items are dropped only above, so every pointer here is alive; one whose descriptor
-        // closed during this loop sees the readiness of a socket it no longer has, as before.
-        for (int i = 0; i < n; ++i) {
-            auto* item = static_cast<Pollable*>(events[static_cast<std::size_t>(i)].data.ptr);
-            if (!item) drain_wake_pipe();
-            else item->ready(static_cast<short>(events[static_cast<std::size_t>(i)].events), now);
-        }
-        // A full batch: more may be ready (level-triggered: the next wait reports them).
-        if (static_cast<std::size_t>(n) == events.size() && events.size() < 4096) events.resize(events.size() * 2);
+        release(true);
     }
     --threads_running;
+}
+
+bool Reactor::turn(TimePoint until, const std::function<bool()>* done) {
+    bool stopping;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        running_.swap(tasks_);
+        stopping = stopping_;
+    }
+    {
+        // A task that throws leaves through the thread running the loop (a waiter's get()); the
+        // ones after it stay queued, first in line, for the next turn.
+        std::size_t ran = 0;
+        struct Settle {
+            Reactor& reactor;
+            const std::size_t& ran;
+            ~Settle() {
+                auto& tasks = reactor.running_;
+                if (ran < tasks.size()) {
+                    std::lock_guard<std::mutex> lock(reactor.mutex_);
+                    reactor.tasks_.insert(reactor.tasks_.begin(),
+                                          std::make_move_iterator(tasks.begin() + static_cast<std::ptrdiff_t>(ran + 1)),
+                                          std::make_move_iterator(tasks.end()));
+                }
+                tasks.clear();
+            }
+        } settle{*this, ran};
+        for (; ran < running_.size(); ++ran) running_[ran]();
+    }
+    // Stop once the last endpoint has gone and every closing connection is done.
+    if (stopping && items_.empty()) return false;
+
+    TimePoint now = SteadyClock::now();
+    TimePoint deadline = no_deadline;
+    for (std::size_t i = 0; i < items_.size();) {
+        Pollable& item = *items_[i];
+        const TimePoint next = item.service(now);
+        if (item.finished()) {
+            item.closing_descriptor();  // if it kept one open, it is no longer watched
+            items_[i] = std::move(items_.back());
+            items_.pop_back();
+            continue;
+        }
+        deadline = std::min(deadline, next);
+        rewatch(item);
+        ++i;
+    }
+    next_due_ = deadline;
+    if (stopping && items_.empty()) return true;  // re-check tasks, then leave
+    // A waiter's condition may hold already (a close above queued its event): it only looks at
+    // what is ready now, without sleeping.
+    if (done && (*done)()) until = now;
+
+    const int n = wait_ready(epoll_, events_.data(), static_cast<int>(events_.size()), now, std::min(deadline, until));
+    if (n < 0) return true;  // EINTR: just look again
+    now = SteadyClock::now();
+    // Items are dropped only above, so every pointer here is alive; one whose descriptor
+    // closed during this loop sees the readiness of a socket it no longer has, as before.
+    for (int i = 0; i < n; ++i) {
+        auto* item = static_cast<Pollable*>(events_[static_cast<std::size_t>(i)].data.ptr);
+        if (!item) drain_wake_pipe();
+        else item->ready(static_cast<short>(events_[static_cast<std::size_t>(i)].events), now);
+    }
+    // A full batch: more may be ready (level-triggered: the next wait reports them).
+    if (static_cast<std::size_t>(n) == events_.size() && events_.size() < 4096) events_.resize(events_.size() * 2);
+    return true;
+}
+
+void Reactor::await_lead() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        const TimePoint now = SteadyClock::now();
+        if (!led_) {
+            if (kick_ || stopping_ || (handovers_ == 0 && now - released_at_ >= comeback)) break;
+            // A waiter that let go is usually back within microseconds (it took its packet,
+            // answered it and waits again): the loop stays free for it a moment. One it was
+            // handed to takes it (or gives up) as soon as it runs.
+            io_cv_.wait_until(lock, handovers_ > 0 ? now + comeback : released_at_ + comeback);
+        } else if (now - lead_since_ < grace) {
+            io_cv_.wait_until(lock, lead_since_ + grace);  // its letting go will not call us
+        } else {
+            io_cv_.wait(lock);  // one that had it this long calls us when it lets go
+        }
+    }
+    led_ = true;
+    io_leads_ = true;
+    kick_ = false;
+    lead_since_ = SteadyClock::now();
+    led_flag_.store(true);
+    leader_.store(std::this_thread::get_id());
+}
+
+bool Reactor::lead(TimePoint deadline, const std::function<bool()>& done) {
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (stopping_ || (led_ && !io_leads_)) return false;
+        if (led_) {
+            // The I/O thread has it, most likely asleep in epoll: it hands over after this turn.
+            ++handovers_;
+            step_down_.store(true);
+            lock.unlock();
+            wake();
+            lock.lock();
+            const auto handed = [&] { return !led_ || stopping_; };
+            if (deadline == no_deadline) handed_cv_.wait(lock, handed);
+            else handed_cv_.wait_until(lock, deadline, handed);
+            step_down_.store(--handovers_ > 0);
+            if (led_ || stopping_) return false;
+        }
+        led_ = true;
+        io_leads_ = false;
+        kick_ = false;
+        lead_since_ = SteadyClock::now();
+        led_flag_.store(true);
+        leader_.store(std::this_thread::get_id());
+    }
+    struct Release {
+        Reactor& reactor;
+        ~Release() { reactor.release(false); }
+    } release{*this};
+    while (!done() && turn(deadline, &done) && SteadyClock::now() < deadline) {
+    }
+    return true;
+}
+
+void Reactor::release(bool io) {
+    bool call_io = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const TimePoint now = SteadyClock::now();
+        led_ = false;
+        io_leads_ = false;
+        released_at_ = now;
+        leader_.store(std::thread::id());
+        led_flag_.store(false);  // then wake_pending_ is read: a wake() sees one or the other
+        if (!io) {
+            // The I/O thread takes over at once when it is needed before it would look.
+            call_io = now - lead_since_ >= grace || wake_pending_.load() || next_due_ <= now + grace || !tasks_.empty() || stopping_;
+            kick_ = kick_ || call_io;
+        }
+    }
+    if (io) handed_cv_.notify_all();
+    else if (call_io) io_cv_.notify_one();
 }
 
 }  // namespace sprocket::detail

@@ -1,9 +1,12 @@
 // The I/O thread: asleep when idle, woken at once by a send, not bound by select()'s
 // 1024-descriptor limit; out of descriptors is a clear error, not a crash; sockets stay out of
-// child processes, and epoll never reports a socket whose connection is gone.
+// child processes, and epoll never reports a socket whose connection is gone. A thread waiting
+// in get() runs the loop itself while it waits, and gives it back when it leaves.
 #include "helpers.hpp"
 
 #include "../support/child_process.hpp"
+
+#include <sprocket/detail/reactor.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -17,7 +20,11 @@
 #endif
 
 #include <sys/resource.h>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,7 +61,177 @@ struct DescriptorLimit {
     ~DescriptorLimit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
 };
 
+// A pipe the reactor watches: each readiness is drained and the reading thread noted.
+class PipeItem : public sprocket::detail::Pollable {
+public:
+    PipeItem() { REQUIRE(::pipe2(fds_, O_NONBLOCK | O_CLOEXEC) == 0); }
+    ~PipeItem() override {
+        ::close(fds_[0]);
+        ::close(fds_[1]);
+    }
+    void poke() { REQUIRE(::write(fds_[1], "x", 1) == 1); }
+    // Waits until `n` readinesses were handled; the threads that handled them.
+    std::vector<std::thread::id> wait_reads(std::size_t n) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait_for(lock, patience, [&] { return readers_.size() >= n; });
+        return readers_;
+    }
+    void fail_next() { fail_.store(true); }
+    void finish() { finished_.store(true); }
+
+    // A timer: at `t`, service() sets fired().
+    void fire_at(sprocket::detail::TimePoint t) { fire_at_.store(t); }
+    bool fired() const { return fired_.load(); }
+    bool fire_at_unset() const { return !fired_.load() && fire_at_.load() == sprocket::detail::no_deadline; }
+
+    sprocket::detail::TimePoint service(sprocket::detail::TimePoint now) override {
+        const auto at = fire_at_.load();
+        if (at == sprocket::detail::no_deadline) return at;
+        if (now < at) return at;
+        fired_.store(true);
+        fire_at_.store(sprocket::detail::no_deadline);
+        return sprocket::detail::no_deadline;
+    }
+    int descriptor() const override { return finished_.load() ? -1 : fds_[0]; }
+    short interest() const override { return sprocket::detail::readable; }
+    void ready(short, sprocket::detail::TimePoint) override {
+        char sink[16];
+        while (::read(fds_[0], sink, sizeof sink) > 0) {
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            readers_.push_back(std::this_thread::get_id());
+        }
+        cv_.notify_all();
+        if (fail_.exchange(false)) throw std::runtime_error("the item failed");
+    }
+    bool finished() const override { return finished_.load(); }
+
+private:
+    int fds_[2] = {-1, -1};
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::thread::id> readers_;
+    std::atomic<bool> fail_{false};
+    std::atomic<bool> finished_{false};
+    std::atomic<sprocket::detail::TimePoint> fire_at_{sprocket::detail::no_deadline};
+    std::atomic<bool> fired_{false};
+};
+
+// A reactor of the test's own with a PipeItem on it; the item is let go before the reactor.
+struct LoopWithPipe {
+    std::shared_ptr<PipeItem> item = std::make_shared<PipeItem>();
+    std::unique_ptr<sprocket::detail::Reactor> reactor = std::make_unique<sprocket::detail::Reactor>();
+    LoopWithPipe() {
+        reactor->run_and_wait([this] { reactor->add(item); });
+    }
+    ~LoopWithPipe() {
+        item->finish();
+        reactor.reset();  // waits until the loop dropped the item
+    }
+    // Leads from this thread until the item was read `reads` times: the pipe is poked from
+    // inside, once this thread has the loop, so the readiness can only be seen while it leads.
+    bool lead_and_poke(std::size_t reads) {
+        bool poked = false;
+        return reactor->lead(sprocket::detail::SteadyClock::now() + patience, [&] {
+            if (!poked) item->poke();
+            poked = true;
+            return item->wait_reads(0).size() >= reads;
+        });
+    }
+};
+
 }  // namespace
+
+TEST_CASE("a thread waiting runs the loop itself: what it waits for is read on its own thread") {
+    LoopWithPipe loop;  // the I/O thread has the loop, asleep in epoll: it hands it over
+    REQUIRE(loop.lead_and_poke(1));
+    const auto readers = loop.item->wait_reads(1);
+    REQUIRE(readers.size() == 1);
+    CHECK(readers[0] == std::this_thread::get_id());
+    CHECK_FALSE(loop.reactor->leading_here());  // given back on the way out
+
+    SUBCASE("the next waiter takes the loop again") {
+        REQUIRE(loop.lead_and_poke(2));
+        const auto again = loop.item->wait_reads(2);
+        REQUIRE(again.size() == 2);
+        CHECK(again[1] == std::this_thread::get_id());
+    }
+    SUBCASE("once the waiter has left, the I/O thread takes the loop back") {
+        loop.item->poke();
+        const auto later = loop.item->wait_reads(2);
+        REQUIRE(later.size() == 2);
+        CHECK(later[1] != std::this_thread::get_id());
+    }
+}
+
+TEST_CASE("a waiter whose condition an item's timer makes true returns then, not at its deadline") {
+    LoopWithPipe loop;
+    const auto start = Clock::now();
+    CHECK(loop.reactor->lead(sprocket::detail::SteadyClock::now() + patience, [&] {
+        if (loop.item->fire_at_unset()) loop.item->fire_at(sprocket::detail::SteadyClock::now() + 20ms);
+        return loop.item->fired();
+    }));
+    CHECK(loop.item->fired());
+    CHECK(Clock::now() - start < patience / 2);
+}
+
+TEST_CASE("while one waiter runs the loop, another waits as a follower") {
+    LoopWithPipe loop;
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool leading = false, stop = false;
+    std::thread first([&] {
+        loop.reactor->lead(sprocket::detail::SteadyClock::now() + patience, [&] {
+            std::lock_guard<std::mutex> lock(mutex);
+            leading = true;
+            cv.notify_all();
+            return stop;
+        });
+    });
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        REQUIRE(cv.wait_for(lock, patience, [&] { return leading; }));
+    }
+    const auto start = Clock::now();
+    CHECK_FALSE(loop.reactor->lead(sprocket::detail::SteadyClock::now() + patience, [] { return false; }));
+    CHECK(Clock::now() - start < patience / 2);  // at once, not at its deadline
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        stop = true;
+    }
+    loop.reactor->wake();  // the first waiter looks at its condition after its wait
+    first.join();
+}
+
+TEST_CASE("an exception from an item on a waiting thread leaves through its wait; the I/O thread serves on") {
+    LoopWithPipe loop;
+    SUBCASE("an item's") {
+        loop.item->fail_next();
+        CHECK_THROWS_AS(loop.lead_and_poke(1), std::runtime_error);
+        CHECK_FALSE(loop.reactor->leading_here());
+        loop.item->poke();
+        const auto readers = loop.item->wait_reads(2);
+        REQUIRE(readers.size() == 2);
+        CHECK(readers[1] != std::this_thread::get_id());
+    }
+    SUBCASE("a task's: the tasks queued after it still run, in order") {
+        std::vector<int> ran;  // by the thread running the loop, one at a time
+        bool posted = false;
+        auto post_once = [&] {  // queued while this thread has the loop: its next turn runs them
+            if (posted) return false;
+            posted = true;
+            loop.reactor->post([&] { ran.push_back(1); });
+            loop.reactor->post([] { throw std::runtime_error("the task failed"); });
+            loop.reactor->post([&] { ran.push_back(2); });
+            loop.reactor->post([&] { ran.push_back(3); });
+            return false;
+        };
+        CHECK_THROWS_AS(loop.reactor->lead(sprocket::detail::SteadyClock::now() + patience, post_once), std::runtime_error);
+        loop.reactor->run_and_wait([] {});  // after the rest
+        CHECK(ran == std::vector<int>{1, 2, 3});
+    }
+}
 
 TEST_CASE("an idle server with connected clients uses next to no CPU") {
     auto server_options = quick_server();

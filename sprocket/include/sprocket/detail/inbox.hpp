@@ -89,14 +89,32 @@ public:
     }
 
     /// Waits up to `timeout` until `ready(event)` holds for a queued event, or `done()` holds
-    /// (checked under the lock after every push). True if an event is ready.
+    /// (checked under the lock after every push). True if an event is ready. The waiting thread
+    /// runs the I/O loop itself while no other thread does (Reactor::lead): what it waits for is
+    /// then read, checked and queued on this thread, with no hand-over between threads.
     template <class Ready, class Done>
     bool wait(std::chrono::milliseconds timeout, Ready&& ready, Done&& done) {
+        const TimePoint start = SteadyClock::now();
+        const TimePoint deadline =
+            timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(no_deadline - start) ? no_deadline : start + timeout;
         std::unique_lock<std::mutex> lock(mutex_);
         auto found = [&] { return std::any_of(events_.begin(), events_.end(), ready); };
-        ++waiters_;
-        cv_.wait_for(lock, timeout, [&] { return found() || done(); });
-        --waiters_;
+        auto over = [&] { return found() || done(); };
+        if (over() || timeout.count() <= 0) return found();
+        ++leading_;
+        lock.unlock();
+        const bool led = reactor_.lead(deadline, [&] {
+            std::lock_guard<std::mutex> relock(mutex_);
+            return over();
+        });
+        lock.lock();
+        --leading_;
+        if (!led) {
+            ++waiters_;
+            if (deadline == no_deadline) cv_.wait(lock, over);
+            else cv_.wait_until(lock, deadline, over);
+            --waiters_;
+        }
         return found();
     }
 
@@ -115,6 +133,8 @@ private:
     // them: one budget update per run of the same budget (usually all of them), not one per
     // packet. True when the I/O thread should resume reading a connection.
     bool release(std::size_t first);
+    // A waiter runs the I/O loop: makes it look at this inbox again.
+    void wake_leader();
     // With mutex_ held: moves the quietly pushed events behind the announced ones.
     void publish();
     // Decodes each packet's body into its event (`bodies` parallel to `events`).
@@ -130,7 +150,8 @@ private:
     std::vector<Event> staged_events_;    // quiet pushes not announced yet: the I/O thread's alone
     std::vector<Charge> staged_charges_;  // likewise
     std::vector<Encoded> staged_bodies_;  // likewise
-    int waiters_ = 0;            // threads in wait(); guarded by mutex_
+    int waiters_ = 0;            // threads in wait(), asleep; guarded by mutex_
+    int leading_ = 0;            // threads in wait() running the I/O loop; guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
 };
 
