@@ -267,8 +267,12 @@ void Reactor::await_lead() {
             io_cv_.wait(lock);  // one that had it this long calls us when it lets go
         }
     }
+    take(true);
+}
+
+void Reactor::take(bool io) {
     led_ = true;
-    io_leads_ = true;
+    io_leads_ = io;
     kick_ = false;
     lead_since_ = SteadyClock::now();
     led_flag_.store(true);
@@ -292,12 +296,7 @@ bool Reactor::lead(TimePoint deadline, const std::function<bool()>& done) {
             step_down_.store(--handovers_ > 0);
             if (led_ || stopping_) return false;
         }
-        led_ = true;
-        io_leads_ = false;
-        kick_ = false;
-        lead_since_ = SteadyClock::now();
-        led_flag_.store(true);
-        leader_.store(std::this_thread::get_id());
+        take(false);
     }
     struct Release {
         Reactor& reactor;

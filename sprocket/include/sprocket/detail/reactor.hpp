@@ -132,6 +132,8 @@ private:
     bool turn(TimePoint until, const std::function<bool()>* done);
     // The I/O thread: waits until it should run the loop, then has it.
     void await_lead();
+    // With mutex_ held: the calling thread has the loop now (`io`: the I/O thread).
+    void take(bool io);
     // The thread running the loop gives it up (`io`: the I/O thread, to a waiter).
     void release(bool io);
     void drain_wake_pipe();
