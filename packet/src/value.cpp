@@ -154,34 +154,36 @@ std::unique_ptr<Map::Block, Map::BlockDeleter> MapAccess::make_block(std::size_t
     return std::unique_ptr<Map::Block, Map::BlockDeleter>(block);
 }
 
-Map::Map(std::initializer_list<Entry> entries) : Map() {  // delegating: cleaned up if a copy throws
-    reserve_exact(entries.size());
-    for (const Entry& e : entries) {
-        Slot* slot = acquire();
-        index_[size_] = construct<Entry>(&slot->entry, e);
-        ++size_;
+Map::Map(std::initializer_list<Field> fields) : Map() {  // delegating: cleaned up if a build throws
+    // The fields' order by key (an insertion sort: literals are short; it is stable, so among
+    // equal keys the literal's order stays), then one entry for each run of equal keys: the last.
+    const Field* small[16];
+    std::unique_ptr<const Field*[]> large;
+    const Field** order = small;
+    if (fields.size() > std::size(small)) {
+        large = std::make_unique<const Field*[]>(fields.size());
+        order = large.get();
     }
-    // Sorted by an insertion sort (literals are short; it is stable, so among equal keys the
-    // literal's order stays), then of each run of equal keys the last one wins.
     const KeyLess less;
-    for (std::size_t i = 1; i < size_; ++i) {
-        Entry* e = index_[i];
-        std::size_t j = i;
-        for (; j > 0 && less(e->first, index_[j - 1]->first); --j) index_[j] = index_[j - 1];
-        index_[j] = e;
+    std::size_t n = 0;
+    for (const Field& f : fields) {
+        std::size_t j = n++;
+        for (; j > 0 && less(f.key_, order[j - 1]->key_); --j) order[j] = order[j - 1];
+        order[j] = &f;
     }
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < size_; ++i) {
-        if (i + 1 < size_ && index_[i]->first == index_[i + 1]->first) {  // a later one follows
-            index_[i]->~Entry();
-            Slot* slot = reinterpret_cast<Slot*>(index_[i]);
-            slot->next_free = free_;
-            free_ = slot;
-        } else {
-            index_[kept++] = index_[i];
-        }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i + 1 < n && order[i]->key_ == order[i + 1]->key_) continue;  // a later one follows
+        order[kept++] = order[i];
     }
-    size_ = static_cast<std::uint32_t>(kept);
+    reserve_exact(kept);
+    for (std::size_t i = 0; i < kept; ++i) {
+        const Field& f = *order[i];
+        Slot* slot = acquire();
+        index_[size_] = construct<Entry>(&slot->entry, std::piecewise_construct, std::forward_as_tuple(f.key_),
+                                         std::forward_as_tuple(std::move(f.value_)));
+        ++size_;
+    }
 }
 
 Map::Map(const Map& other) : Map() {  // delegating: the destructor cleans up if a copy throws
@@ -482,7 +484,11 @@ std::size_t memory_footprint(const Map& map) noexcept { return sizeof(Map) + hel
 
 // --- Value ------------------------------------------------------------------------------------
 
-Value::Value(std::initializer_list<Map::Entry> entries) : storage_(std::in_place_type<Map>, entries) {}
+Value::Value(std::initializer_list<Map::Field> fields) : storage_(std::in_place_type<Map>, fields) {}
+
+Map::Field::Field(std::string_view key, std::initializer_list<Field> map) : key_(key) {
+    if (map.size() != 0) value_ = Value(map);  // `{}` stays null, as `Value v = {}` is
+}
 
 std::string Value::mismatch(const std::string& asked) const {
     std::ostringstream os;

@@ -260,6 +260,24 @@ TEST_CASE("in a literal, when a key repeats the last one wins, whatever the orde
     CHECK(grown == m);
 }
 
+TEST_CASE("a literal's values move into the map, built once: a big bytes value keeps its buffer") {
+    Bytes blob(1 << 20, 7);
+    const std::uint8_t* buffer = blob.data();
+    const Packet p{{"blob", std::move(blob)}, {"none", {}}, {"pos", {{"x", 1}}}};
+    CHECK(p.at("blob").get_if<Bytes>()->data() == buffer);  // moved twice, copied never
+    CHECK(p.at("none").is_null());                            // `{}` is null, as `Value v = {}` is
+    CHECK(p.get<Map>("pos").get<int>("x") == 1);
+}
+
+TEST_CASE("a literal longer than sixteen fields, keys out of order and repeated, is sorted with the last of each kept") {
+    const Map m{{"q", 0}, {"p", 1}, {"o", 2}, {"n", 3}, {"m", 4}, {"l", 5}, {"k", 6}, {"j", 7}, {"i", 8},
+                {"h", 9}, {"g", 10}, {"f", 11}, {"e", 12}, {"d", 13}, {"c", 14}, {"b", 15}, {"a", 16}, {"q", 17}};
+    CHECK(m.size() == 17);
+    CHECK(m.begin()->first == "a");
+    CHECK(m.get<int>("q") == 17);
+    CHECK(std::is_sorted(m.begin(), m.end(), [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; }));
+}
+
 TEST_CASE("values can be changed while iterating") {
     Packet p{{"a", 1}, {"b", 2}};
     for (auto& [key, value] : p) value = value.as<int>() * 10;

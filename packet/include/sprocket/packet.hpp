@@ -26,13 +26,13 @@ class Packet : public Map {
 public:
     Packet() = default;
     /// `Packet{{"x", 3}, {"id", "Player 1"}}`; when a key repeats, the last one wins.
-    Packet(std::initializer_list<Entry> entries) : Map(entries) {}
+    Packet(std::initializer_list<Field> fields) : Map(fields) {}
     /// A packet with the entries of `map` and no channel.
     explicit Packet(Map map) : Map(std::move(map)) {}
 
     /// A packet on a channel: `Packet::on("chat", {{"text", "hi"}})`.
-    static Packet on(std::string channel, std::initializer_list<Entry> entries) {
-        Packet p(entries);
+    static Packet on(std::string channel, std::initializer_list<Field> fields) {
+        Packet p(fields);
         p.channel_ = std::move(channel);
         return p;
     }

@@ -117,6 +117,8 @@ class Map {
 
 public:
     using Entry = std::pair<const std::string, Value>;
+    /// One `{"key", value}` of a map or packet literal (defined below, after Value).
+    class Field;
 
     /// Walks the entries in key order.
     template <bool Const>
@@ -158,8 +160,10 @@ public:
     using const_iterator = Iterator<true>;
 
     Map() noexcept = default;
-    /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins.
-    Map(std::initializer_list<Entry> entries);
+    /// `Map{{"x", 3}, {"name", "ann"}}`; when a key repeats, the last one wins. The values move
+    /// out of the literal (see `Field`). Throws only what building a key or value throws
+    /// (`std::bad_alloc`), leaving nothing behind.
+    Map(std::initializer_list<Field> fields);
     /// A deep copy in one allocation. Throws only what copying a key or value throws
     /// (`std::bad_alloc`), leaving nothing behind.
     Map(const Map& other);
@@ -251,7 +255,7 @@ public:
     Value() noexcept = default;
     Value(std::nullptr_t) noexcept {}
     /// A map: `Value v = {{"x", 1}, {"y", 2}};` (also nests inside `Packet{...}` literals).
-    Value(std::initializer_list<Map::Entry> entries);
+    Value(std::initializer_list<Map::Field> fields);
     /// Any convertible type: numbers, strings, `Bytes`, `List`, `Map`, enums, vectors, maps,
     /// optionals, and cereal-serializable class types (stored as `Object`).
     /// Throws `std::out_of_range` for an unsigned integer above INT64_MAX.
@@ -289,6 +293,23 @@ public:
 
 private:
     Storage storage_;
+};
+
+/// One `{"key", value}` of a map or packet literal: `Packet{{"x", 3}, {"name", "ann"}}`. The key
+/// is read where it is (a literal is not made into a std::string first), and the value, built
+/// once here, moves into the map made from the literal: a literal is used once, as written (a
+/// std::initializer_list object kept and given to two maps would leave the second one nulls).
+/// `{"pos", {{"x", 1}, {"y", 2}}}` nests a map; `{"key", {}}` is null.
+class Map::Field {
+public:
+    template <class V, std::enable_if_t<std::is_constructible_v<Value, V&&>, int> = 0>
+    Field(std::string_view key, V&& value) : key_(key), value_(std::forward<V>(value)) {}  // NOLINT: reads like data
+    Field(std::string_view key, std::initializer_list<Field> map);  // NOLINT: likewise
+
+private:
+    friend class Map;
+    std::string_view key_;
+    mutable Value value_;  // moved out by the map built from the literal (see above)
 };
 
 /// Bytes of memory a value holds: sizeof(Value) plus every heap block it owns, at its

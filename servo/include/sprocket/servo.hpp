@@ -138,7 +138,7 @@ public:
     std::size_t sendall(const Packet& packet);
     /// Sends to every client except one (e.g. the sender of what is relayed).
     std::size_t sendall_except(ClientId except, const Packet& packet);
-    std::size_t sendall(std::initializer_list<Map::Entry> entries) { return sendall(Packet(entries)); }
+    std::size_t sendall(std::initializer_list<Map::Field> fields) { return sendall(Packet(fields)); }
 
     /// The clients that completed the handshake and have not left, by id.
     std::vector<ClientInfo> clients() const;

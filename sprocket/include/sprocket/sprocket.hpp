@@ -90,7 +90,7 @@ public:
     /// map is left empty (its channel stays). Smaller packets are sent as above, untouched.
     bool send(Packet&& packet);
     /// `send({{"x", 1}, {"y", 2}})`.
-    bool send(std::initializer_list<Map::Entry> entries) { return send(Packet(entries)); }
+    bool send(std::initializer_list<Map::Field> fields) { return send(Packet(fields)); }
 
     /// Every packet received since the last call, oldest first. Never blocks. Connection events
     /// on the way run their callbacks (see `on`).
