@@ -375,6 +375,10 @@ bool Connection::process(TimePoint now) {
     FrameStatus next;
     while (reading() && (next = decoder_.next(frame)) == FrameStatus::ready) handle(frame, now);
     on_frames_done();
+    if (heard_) {  // once per read, not per packet: the game's thread reads it at each push
+        heard_ = false;
+        outbox_.heard();
+    }
     if (decoder_.failed()) {
         close(CloseReason::protocol_error, decoder_.error().message, Farewell::goodbye, now);
         return false;
@@ -403,6 +407,7 @@ void Connection::handle(const FrameView& frame, TimePoint now, Bytes* adopt) {
         Packet packet;
         packet.set_channel(std::string(checked.channel()));
         packets_received_.fetch_add(1, std::memory_order_relaxed);
+        heard_ = true;
         channels_.received(packet.channel(), frame_header_size + frame.size);
         Encoded body = adopt ? Encoded(std::move(*adopt), frame_header_size) : Encoded(frame.body, frame.size);
         on_packet(std::move(packet), std::move(body), checked.footprint());

@@ -71,15 +71,17 @@ void Outbox::move_to_bulk(std::size_t before, std::string_view channel, std::vec
     bulk_.push_back(std::move(bulk));
 }
 
-Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::size_t* written) {
-    return push(packet, nullptr, frame, written);
+Outbox::Push Outbox::push_packet(const Packet& packet, std::size_t* frame, std::size_t* written,
+                                 std::chrono::steady_clock::time_point now) {
+    return push(packet, nullptr, frame, written, now);
 }
 
 Outbox::Push Outbox::push_packet(Packet&& packet, std::size_t* frame, std::size_t* written) {
     return push(packet, &packet, frame, written);
 }
 
-Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written) {
+Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written,
+                          std::chrono::steady_clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
@@ -109,9 +111,11 @@ Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* fr
         end_full_hold();
         return result;
     }
-    const auto now = std::chrono::steady_clock::now();
-    const bool burst = now - last_push_ < burst_gap;
+    // A reply (the first push since packets arrived) starts no burst: a ping-pong is no stream.
+    const bool reply = heard_.load(std::memory_order_relaxed) && heard_.exchange(false, std::memory_order_relaxed);
+    const bool burst = !reply && now - last_push_ < burst_gap;
     last_push_ = now;
+    burst_ = burst;
     const int fd = direct_fd_.load();
     if (fd >= 0 && before == 0 && bulk_.empty() && !burst) {
         // Nothing ahead of it and the I/O thread idle: one write from here saves waking it.
@@ -136,7 +140,8 @@ Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* fr
 bool Outbox::holdable() const { return bulk_.empty() && pending_.size() < hold_bytes; }
 
 void Outbox::end_full_hold() {
-    if (held_.load() && !holdable()) held_.store(false);  // enough to send: wake the I/O thread
+    // Enough to send: wake the I/O thread, unless it waits for the socket (it cannot send more).
+    if (held_.load() && !for_socket_ && !holdable()) held_.store(false);
 }
 
 Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) {
@@ -161,13 +166,15 @@ Outbox::Hold Outbox::hold(std::chrono::steady_clock::time_point now) {
     const auto until = last_take_ + hold_limit;
     const bool held = streaming_ && now < until && holdable();
     held_.store(held);
+    for_socket_ = false;
     if (held) direct_fd_.store(-1);  // a stream: no write of its own between the held ones
     return held ? Hold{false, until} : Hold{};
 }
 
 void Outbox::hold_for_socket() {
     std::lock_guard<std::mutex> lock(mutex_);
-    held_.store(holdable());
+    held_.store(true);
+    for_socket_ = true;
 }
 
 std::size_t Outbox::unsent() const {
@@ -180,7 +187,11 @@ bool Outbox::take(Bytes& out, bool all) {
     out.swap(pending_);
     if (!out.empty() || !bulk_.empty()) {
         last_take_ = std::chrono::steady_clock::now();
-        streaming_ = pushed_ >= 2;  // one packet per take (a reply, a ping) is no stream
+        // One packet per take (a reply, a ping) is no stream, unless it was pushed right behind
+        // the one before (a burst): then the I/O thread woke for it at once, between two sends
+        // of a stream (on the game's own core they take turns, one packet each), and waking it
+        // per packet is what holding avoids.
+        streaming_ = pushed_ >= 2 || (pushed_ == 1 && burst_);
         pushed_ = 0;
     }
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with
@@ -213,6 +224,7 @@ bool Outbox::take(Bytes& out, bool all) {
         if (!all) break;
     }
     has_data_.store(!bulk_.empty());
+    for_socket_ = false;
     direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
     const bool more = took_piece && !bulk_.empty();
     piece_at_ = more ? last_take_ : std::chrono::steady_clock::time_point{};
@@ -253,7 +265,10 @@ void Outbox::reset(bool accept) {
     direct_fd_.store(-1);
     wrote_direct_ = false;
     held_.store(false);
+    for_socket_ = false;
     streaming_ = false;
+    burst_ = false;
+    heard_.store(false);
     pushed_ = 0;
     piece_at_ = {};
     overflowed_.store(false);

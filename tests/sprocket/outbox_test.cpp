@@ -55,6 +55,7 @@ TEST_CASE("ping-pong is never held: after a take of one packet, the next is take
     Outbox box(big, big);
     Bytes out;
     for (int i = 0; i < 5; ++i) {
+        box.heard();  // the request this packet answers arrived (however soon after the last push)
         REQUIRE(box.push_packet(state(i)) == Outbox::Push::queued);
         const auto now = Clock::now();  // well within hold_limit of the previous take
         CHECK(box.needs_io());
@@ -65,6 +66,34 @@ TEST_CASE("ping-pong is never held: after a take of one packet, the next is take
     }
     box.allow_direct(7);
     CHECK(box.direct_descriptor() == 7);  // a reply may go out from the game's thread again
+}
+
+TEST_CASE("a packet taken alone but pushed right behind the one before starts a stream: the next ones are held") {
+    // The I/O thread may wake for each packet of a stream at once (on the game's own core they
+    // take turns, one packet each): a take of one pushed within a few microseconds of the push
+    // before it counts as a stream.
+    Outbox box(big, big);
+    Bytes out;
+    const auto t0 = Clock::now();
+    REQUIRE(box.push_packet(state(0), nullptr, nullptr, t0) == Outbox::Push::queued);
+    box.take(out);
+    REQUIRE(box.push_packet(state(1), nullptr, nullptr, t0 + std::chrono::microseconds(1)) == Outbox::Push::queued);
+    out.clear();
+    box.take(out);  // one packet, right behind the one before
+    REQUIRE(box.push_packet(state(2)) == Outbox::Push::queued);
+    CHECK(!box.hold(t0).take);
+    CHECK(!box.needs_io());
+
+    SUBCASE("unless it answered packets that arrived meanwhile (a fast ping-pong)") {
+        Outbox pong(big, big);
+        REQUIRE(pong.push_packet(state(0), nullptr, nullptr, t0) == Outbox::Push::queued);
+        pong.take(out);
+        pong.heard();
+        REQUIRE(pong.push_packet(state(1), nullptr, nullptr, t0 + std::chrono::microseconds(1)) == Outbox::Push::queued);
+        pong.take(out);
+        REQUIRE(pong.push_packet(state(2)) == Outbox::Push::queued);
+        CHECK(pong.hold(t0).take);
+    }
 }
 
 TEST_CASE("packets queued right after a take of a stream are held until hold_limit has passed, without waking the I/O thread") {
@@ -125,6 +154,26 @@ TEST_CASE("small packets adding up to hold_bytes end the hold too") {
     CHECK(box.needs_io());
     CHECK(queued >= Outbox::hold_bytes - 1000);
     CHECK(box.hold(before).take);
+}
+
+TEST_CASE("while the I/O thread waits for a full socket, no push wakes it, however much is queued") {
+    Outbox box(big, big);
+    REQUIRE(box.push_packet(state(0)) == Outbox::Push::queued);
+    Bytes out;
+    box.take(out);
+    box.hold_for_socket();  // the write was partial: the socket says when it drained
+    const Packet medium{{"blob", Bytes(1000, 7)}};
+    for (std::size_t queued = 0; queued < 2 * Outbox::hold_bytes; queued += 1000) {
+        REQUIRE(box.push_packet(medium) == Outbox::Push::queued);
+        REQUIRE(!box.needs_io());  // it could not send more: waking it costs a switch for nothing
+    }
+    REQUIRE(box.push_packet(Packet{{"blob", Bytes(Outbox::bulk_threshold + 1, 7)}}) == Outbox::Push::queued);
+    CHECK(!box.needs_io());
+    // Writable again: the I/O thread looks at the queue by itself and takes it all.
+    CHECK(box.hold(Clock::now()).take);
+    out.clear();
+    box.take(out);
+    CHECK(out.size() > 2 * Outbox::hold_bytes);
 }
 
 TEST_CASE("a big packet pushed by move leaves in pieces from its own values: the same frame as a copy") {

@@ -172,6 +172,7 @@ private:
     Phase phase_ = Phase::idle;
     bool write_shut_ = false;
     bool took_ = false;        // bytes were taken from the outbox for this socket
+    bool heard_ = false;       // packets arrived in this read (Outbox::heard once it is done)
     bool reconnecting_ = false;  // the closing connection will be followed by another
     // The simulated network (options_.simulate), each way, for the current socket.
     std::optional<DelayLine> sim_out_;

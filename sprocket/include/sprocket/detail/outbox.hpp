@@ -39,14 +39,16 @@ public:
     /// socket at once on the calling thread: `written` gets how many bytes went, and
     /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
-    /// the limit (it could never be queued); nothing is queued then.
-    Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
+    /// the limit (it could never be queued); nothing is queued then. `now`: when it is pushed.
+    Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr,
+                     std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
     /// The same, except that string and bytes values of `borrow_min` bytes or more are not
     /// copied: when there are any, the packet's values move into the queue (its channel stays,
     /// its map is left empty) and go out from where they are. Otherwise `packet` is untouched.
     Push push_packet(Packet&& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
     /// Either of the two above: the second when `movable` is given (it must be `&packet`).
-    Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written);
+    Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written,
+              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
     /// A value this big is sent from where it is by the push above (a copy would cost more
     /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
     static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
@@ -111,7 +113,8 @@ public:
     /// `hold_limit` (plus the timer's accuracy).
     Hold hold(std::chrono::steady_clock::time_point now);
     /// I/O thread: the socket is full and the I/O thread waits for it to drain, then looks at
-    /// the queue again: until then, pushes do not wake it (unless `hold_bytes` are queued).
+    /// the queue again: until then, pushes do not wake it, however much is queued (it could not
+    /// send more; the outbox's limit still refuses what is too much).
     void hold_for_socket();
     /// I/O thread: the connection is open and nothing is in flight, so pushes may write to
     /// `descriptor` directly until the next `take`, `forbid_direct` or `reset`.
@@ -123,6 +126,9 @@ public:
     /// True when a direct write put bytes of this stream on the socket since the last `reset`:
     /// what is queued may then continue a frame, and cannot move to another socket.
     bool wrote_direct() const;
+    /// I/O thread: packets arrived on this connection. The next push answers them, so it starts
+    /// no burst however soon it follows the last one: a fast ping-pong is not held as a stream.
+    void heard() { heard_.store(true, std::memory_order_relaxed); }
     /// True once a push went over the limit.
     bool overflowed() const { return overflowed_.load(); }
     /// Bytes queued and not yet sent, in flight included.
@@ -177,6 +183,7 @@ private:
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
     std::atomic<bool> held_{false};  // written under mutex_ (see hold)
+    bool for_socket_ = false;        // held by hold_for_socket: no push wakes the I/O thread
     std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes (I/O thread)
     std::size_t pushed_ = 0;   // packets queued since that take
     bool streaming_ = false;   // that take held two packets or more: the game is streaming
@@ -186,6 +193,8 @@ private:
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
     std::chrono::steady_clock::time_point last_push_{};
+    bool burst_ = false;  // the last push came within burst_gap of the one before
+    std::atomic<bool> heard_{false};  // packets arrived since the last push (see heard)
 };
 
 }  // namespace sprocket::detail
