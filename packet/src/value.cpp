@@ -195,13 +195,6 @@ Map::Map(const Map& other) : Map() {  // delegating: the destructor cleans up if
     }
 }
 
-Map::Map(Map&& other) noexcept
-    : block_(std::move(other.block_)),
-      index_(std::exchange(other.index_, nullptr)),
-      free_(std::exchange(other.free_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      used_(std::exchange(other.used_, 0)) {}
-
 Map& Map::operator=(const Map& other) {
     if (this != &other) {
         Map copy(other);
@@ -210,21 +203,6 @@ Map& Map::operator=(const Map& other) {
     return *this;
 }
 
-Map& Map::operator=(Map&& other) noexcept {
-    Map taken(std::move(other));  // first: `other` may live inside this map
-    swap(taken);
-    return *this;
-}
-
-Map::~Map() { release(); }
-
-void Map::swap(Map& other) noexcept {
-    block_.swap(other.block_);
-    std::swap(index_, other.index_);
-    std::swap(free_, other.free_);
-    std::swap(size_, other.size_);
-    std::swap(used_, other.used_);
-}
 
 void Map::release() noexcept {
     for (std::size_t i = 0; i < size_; ++i) index_[i]->~Entry();

@@ -10,9 +10,10 @@ namespace sprocket::detail {
 void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget, bool quiet) {
     if (budget) budget->queued += bytes;
     bytes_ += bytes;
+    ReceiveBudget* const raw = budget.get();
     if (quiet) {
         staged_events_.push_back(std::move(event));
-        staged_charges_.push_back(Charge{bytes, std::move(budget)});
+        staged_charges_.push_back(Charge{bytes, raw, std::move(budget)});
         staged_bodies_.emplace_back();
         return;
     }
@@ -22,7 +23,7 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
         std::lock_guard<std::mutex> lock(mutex_);
         publish();  // what was read before this event goes first
         events_.push_back(std::move(event));
-        charges_.push_back(Charge{bytes, std::move(budget)});
+        charges_.push_back(Charge{bytes, raw, std::move(budget)});
         bodies_.emplace_back();
         wake = waiters_ > 0;
         lead = leading_ > 0;
@@ -31,11 +32,13 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
     if (lead) wake_leader();
 }
 
-void Inbox::push_packet(Event event, Encoded body, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget) {
+void Inbox::push_packet(Event&& event, Encoded&& body, std::size_t bytes, const std::shared_ptr<ReceiveBudget>& budget) {
     if (budget) budget->queued += bytes;
     bytes_ += bytes;
     staged_events_.push_back(std::move(event));
-    staged_charges_.push_back(Charge{bytes, std::move(budget)});
+    // Staged charges move together, in order: the run's first one keeps the budget alive.
+    const bool run = !staged_charges_.empty() && staged_charges_.back().budget == budget.get();
+    staged_charges_.push_back(Charge{bytes, budget.get(), run ? nullptr : budget});
     staged_bodies_.push_back(std::move(body));
 }
 
@@ -102,6 +105,17 @@ void Inbox::wake_leader() {
     if (!reactor_.leading_here()) reactor_.wake();
 }
 
+void Inbox::keep_budgets() {
+    // A charge without an owner follows one of the same budget (push_packet): the owner is the
+    // nearest one before it.
+    const std::shared_ptr<ReceiveBudget>* owner = nullptr;
+    for (std::size_t i = 0; i < charges_.size(); ++i) {
+        Charge& charge = charges_[i];
+        if (charge.owner) owner = &charge.owner;
+        else if (charge.budget && !chosen_[i]) charge.owner = *owner;
+    }
+}
+
 bool Inbox::release(std::size_t first) {
     bool resume = false;
     std::size_t total = 0;
@@ -114,9 +128,9 @@ bool Inbox::release(std::size_t first) {
     std::size_t run = 0;
     for (std::size_t i = first; i < charges_.size(); ++i) {
         const Charge& charge = charges_[i];
-        if (charge.budget.get() != budget) {
+        if (charge.budget != budget) {
             settle(budget, run);
-            budget = charge.budget.get();
+            budget = charge.budget;
             run = 0;
         }
         run += charge.bytes;

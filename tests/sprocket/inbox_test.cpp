@@ -75,6 +75,29 @@ TEST_CASE("queued packets are decoded by the thread that takes them, in order, a
     CHECK(budget->queued.load() == 0);
 }
 
+TEST_CASE("packets left behind by a take keep their budget alive after its connection is gone") {
+    // The first packet of a run holds the budget for the others; here it is taken, the packets
+    // after it stay, and their connection (the budget's other holder) goes away. ASan would
+    // see the budget freed under them.
+    const auto reactor = Reactor::acquire();
+    Inbox inbox(*reactor);
+    auto budget = std::make_shared<ReceiveBudget>();
+    const std::weak_ptr<ReceiveBudget> watch = budget;
+    queue(inbox, state("first", 0), budget);
+    queue(inbox, state("later", 1), budget);
+    queue(inbox, state("later", 2), budget);
+    inbox.announce();
+    const std::vector<Event> first = inbox.take([](const Event& e) { return e.packet.channel() == "first"; });
+    REQUIRE(first.size() == 1);
+    budget.reset();  // the connection is gone
+    CHECK(!watch.expired());
+    CHECK(watch.lock()->queued.load() > 0);  // still charged for the two waiting
+    const std::vector<Event> later = inbox.take([](const Event&) { return true; });
+    REQUIRE(later.size() == 2);
+    CHECK(later[1].packet == state("later", 2));
+    CHECK(watch.expired());  // the last charge went with them
+}
+
 TEST_CASE("connection events and packets keep their order, and events carry no bytes") {
     const auto reactor = Reactor::acquire();
     Inbox inbox(*reactor);

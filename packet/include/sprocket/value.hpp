@@ -168,14 +168,26 @@ public:
     /// (`std::bad_alloc`), leaving nothing behind.
     Map(const Map& other);
     /// Takes the entries without moving them: references into `other` now refer into this map,
-    /// and `other` is left empty.
-    Map(Map&& other) noexcept;
+    /// and `other` is left empty. (Inline, like the destructor: a packet on its way from the
+    /// socket to the game is moved a few times, and each leaves an empty map behind.)
+    Map(Map&& other) noexcept
+        : block_(std::move(other.block_)),
+          index_(std::exchange(other.index_, nullptr)),
+          free_(std::exchange(other.free_, nullptr)),
+          size_(std::exchange(other.size_, 0)),
+          used_(std::exchange(other.used_, 0)) {}
     /// Copies, then replaces: `other` may be a map held inside this one. On failure this map is
     /// unchanged.
     Map& operator=(const Map& other);
     /// Takes `other`'s entries (which may live inside this map), then drops this map's own.
-    Map& operator=(Map&& other) noexcept;
-    ~Map();
+    Map& operator=(Map&& other) noexcept {
+        Map taken(std::move(other));  // first: `other` may live inside this map
+        swap(taken);
+        return *this;
+    }
+    ~Map() {
+        if (block_) release();  // a map without a block holds no entries
+    }
 
     /// The value at `key`, inserting null first if absent.
     Value& operator[](std::string_view key);
@@ -204,7 +216,13 @@ public:
     const_iterator end() const noexcept { return const_iterator(index_ + size_); }
 
     /// Exchanges the entries of two maps; no entry moves, so references follow their entries.
-    void swap(Map& other) noexcept;
+    void swap(Map& other) noexcept {
+        block_.swap(other.block_);
+        std::swap(index_, other.index_);
+        std::swap(free_, other.free_);
+        std::swap(size_, other.size_);
+        std::swap(used_, other.used_);
+    }
     friend void swap(Map& a, Map& b) noexcept { a.swap(b); }
 
     /// The value at `key` as `T`. Throws `KeyError` if absent, `TypeError` if it is not a `T`

@@ -84,7 +84,7 @@ protected:
     void send_control(Build&& build, bool front = false) {
         outbox_.push_control(std::forward<Build>(build), front);
     }
-    std::shared_ptr<ReceiveBudget> budget() const { return budget_; }
+    const std::shared_ptr<ReceiveBudget>& budget() const { return budget_; }
     /// Brings the connect/handshake deadline forward to `t` (if later).
     void shorten_deadline(TimePoint t) { deadline_ = std::min(deadline_, t); }
     /// A close in progress will not be followed by a reconnect after all (`close()` while

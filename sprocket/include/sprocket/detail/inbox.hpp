@@ -36,8 +36,10 @@ public:
     /// `announce()` or loud push (one lock and one wake-up for all the packets of one read).
     void push(Event event, std::size_t bytes = 0, std::shared_ptr<ReceiveBudget> budget = nullptr, bool quiet = false);
     /// I/O thread: appends a packet event quietly (as `push(..., true)`): `event.packet` holds
-    /// the channel only; `body` (checked) is decoded into it when the event is taken.
-    void push_packet(Event event, Encoded body, std::size_t bytes, std::shared_ptr<ReceiveBudget> budget);
+    /// the channel only; `body` (checked) is decoded into it when the event is taken. Of a run
+    /// of packets of one budget, the first holds the budget alive for the others (no reference
+    /// count touched per packet by both threads).
+    void push_packet(Event&& event, Encoded&& body, std::size_t bytes, const std::shared_ptr<ReceiveBudget>& budget);
     /// I/O thread: makes the events pushed quietly since the last call visible, in order, and
     /// wakes waiters, if there were any.
     void announce();
@@ -64,6 +66,7 @@ public:
                 out.swap(events_);  // the usual case, get(): no event moves
                 bodies.swap(bodies_);
             } else {
+                keep_budgets();
                 std::size_t keep = 0;
                 for (std::size_t i = 0; i < events_.size(); ++i) {
                     if (chosen_[i]) {
@@ -127,8 +130,12 @@ private:
     // What an event's packet costs its connection while it waits here.
     struct Charge {
         std::size_t bytes = 0;
-        std::shared_ptr<ReceiveBudget> budget;
+        ReceiveBudget* budget = nullptr;
+        std::shared_ptr<ReceiveBudget> owner;  // null when an earlier charge of the run holds it
     };
+    // With mutex_ held, before some events are taken and others kept: each kept charge holds
+    // its budget itself (the charge that held it for the run may be among the taken).
+    void keep_budgets();
     // With mutex_ held: gives back the charges from `first` on (the taken events') and drops
     // them: one budget update per run of the same budget (usually all of them), not one per
     // packet. True when the I/O thread should resume reading a connection.
