@@ -2,6 +2,7 @@
 #include <sprocket/codec.hpp>
 
 #include "map_access.hpp"
+#include "tags.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,19 +21,7 @@ namespace sprocket {
 
 namespace {
 
-enum Tag : std::uint8_t {
-    tag_null = 0x00,
-    tag_false = 0x01,
-    tag_true = 0x02,
-    tag_int = 0x03,     // zigzag varint
-    tag_real32 = 0x04,  // float, 4 bytes LE
-    tag_real64 = 0x05,  // double, 8 bytes LE
-    tag_string = 0x06,  // varint size, bytes
-    tag_bytes = 0x07,   // varint size, bytes
-    tag_list = 0x08,    // varint count, values
-    tag_map = 0x09,     // varint count, (varint key size, key bytes, value)*
-    tag_object = 0x0a,  // varint size, cereal bytes
-};
+using namespace detail;  // the tags
 
 constexpr std::size_t min_value_bytes = 1;  // a tag
 constexpr std::size_t min_entry_bytes = 2;  // a key size and a tag

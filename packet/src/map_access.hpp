@@ -61,6 +61,9 @@ struct MapAccess {
     /// What `own_bytes` gives for a map that was empty, got `reserve_exact(reserve)` and then
     /// `n` entries, without making it.
     static std::size_t reserved_bytes(std::size_t reserve, std::size_t n) noexcept;
+    /// decode_checked's part (decode_checked.cpp): a map's count and entries from `at` into the
+    /// empty `map`, `depth` maps and lists deep; `at` moves past them.
+    static void build_checked(const std::uint8_t*& at, const std::uint8_t* end, Map& map, std::size_t depth);
     /// A block of `capacity` slots and room for `order_capacity` entry pointers, neither
     /// initialized.
     static std::unique_ptr<Map::Block, Map::BlockDeleter> make_block(std::size_t capacity, std::size_t order_capacity);

@@ -2,7 +2,8 @@
 // leak, or an allocation out of proportion to the input. Whatever decodes must re-encode to
 // bytes that decode to the same packet, and typed reads of every value must not crash. The
 // footprint decode counts must be what a walk of the packet counts, and check (decode without
-// building) must agree with decode on every input.
+// building) must agree with decode on every input; what check accepts, decode_checked (the
+// game thread's decoder) must make into the same packet.
 #include <sprocket/codec.hpp>
 
 #include <cstdint>
@@ -41,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (checked.footprint() != result.footprint()) std::abort();
     const sprocket::Packet& packet = result.packet();
+    // Compared as bytes: a NaN never equals itself.
+    if (sprocket::encode(sprocket::detail::decode_checked(data, size)) != sprocket::encode(packet)) std::abort();
     // The footprint counted while decoding is the one a walk of the packet finds, and the
     // entries come out in key order whatever order they arrived in.
     if (result.footprint() != sprocket::memory_footprint(packet)) std::abort();

@@ -256,12 +256,16 @@ TEST_CASE("decode counts the packet's footprint: what a walk of it finds") {
 }
 
 TEST_CASE("check finds what decode finds without building: ok with the same footprint") {
+    // ... and decode_checked, the game thread's decoder of checked bytes, makes the same packet.
     auto agrees = [](const Bytes& bytes) {
         const DecodeResult decoded = decode(bytes);
         const CheckResult checked = check(bytes.data(), bytes.size());
         REQUIRE(decoded.ok());
         REQUIRE(checked.ok());
         CHECK(checked.footprint() == decoded.footprint());
+        const Packet fast = detail::decode_checked(bytes.data(), bytes.size());
+        CHECK(fast == decoded.packet());
+        CHECK(fast.channel() == decoded.packet().channel());
     };
     std::mt19937 rng(78);
     for (int i = 0; i < 300; ++i) {
@@ -293,6 +297,27 @@ TEST_CASE("check finds what decode finds without building: ok with the same foot
     CHECK(checked.error().code == DecodeErrc::duplicate_key);
     CHECK(checked.error().offset == decode(bad).error().offset);
     CHECK_THROWS_AS((void)check(encode(reference).data(), encode(reference).size()).error(), std::logic_error);
+}
+
+TEST_CASE("decode_checked refuses bytes check refuses with a logic_error, reading nothing past their end") {
+    const Bytes good = encode(Packet::on("c", {{"a", List{1, "two", Map{{"x", 3.5}}}}, {"b", Bytes(3, 9)}}));
+    // Every cut of a good packet is truncated somewhere: a vector of exactly that size, so ASan
+    // sees a read past the end.
+    for (std::size_t n = 0; n < good.size(); ++n) {
+        const Bytes cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+        CHECK_THROWS_AS(detail::decode_checked(cut.data(), cut.size()), std::logic_error);
+    }
+    const Bytes unknown_tag = wire::packet(1, {wire::cat({wire::str("a"), wire::byte(0x7f)})});
+    CHECK_THROWS_AS(detail::decode_checked(unknown_tag.data(), unknown_tag.size()), std::logic_error);
+    Bytes trailing = good;
+    trailing.push_back(0);
+    CHECK_THROWS_AS(detail::decode_checked(trailing.data(), trailing.size()), std::logic_error);
+    // Nested deeper than check's default limit.
+    Value deep = List{};
+    for (std::size_t i = 0; i < DecodeLimits{}.max_depth; ++i) deep = List{deep};
+    const Bytes too_deep = encode(Packet{{"d", deep}});
+    REQUIRE_FALSE(check(too_deep.data(), too_deep.size()).ok());
+    CHECK_THROWS_AS(detail::decode_checked(too_deep.data(), too_deep.size()), std::logic_error);
 }
 
 TEST_CASE("integers use zigzag varints") {

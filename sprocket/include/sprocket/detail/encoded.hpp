@@ -28,9 +28,11 @@ public:
     std::size_t size() const noexcept { return size_; }
     /// True for no bytes at all (an event that is not a packet).
     bool empty() const noexcept { return size_ == 0; }
-    /// Decodes the bytes (`sprocket::decode`), leaving this empty. An adopted buffer goes to the
-    /// decoder, so a big bytes value in it becomes that buffer instead of a copy.
-    DecodeResult decode() &&;
+    /// Decodes the checked bytes (`detail::decode_checked`), leaving this empty. An adopted
+    /// buffer goes to `sprocket::decode`, so a big bytes value in it becomes that buffer instead
+    /// of a copy. Throws std::logic_error if the bytes do not decode (check() accepted them:
+    /// a bug), std::bad_alloc when memory runs out.
+    Packet decode() &&;
 
 private:
     struct Free {
