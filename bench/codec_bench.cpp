@@ -4,8 +4,9 @@
 //   bench_codec [--quick] [--out DIR]
 //
 // Prints a table (codec | ns per round trip | bytes | vs sprocket), then one of single
-// operations on bigger packets (the 64-player state of bench_fanout encoded, decoded and
-// checked, a 16 MiB bytes packet as bench_bulk sends). Each time is the median of several repetitions,
+// operations (the 64-player state of bench_fanout encoded, decoded, checked as the I/O thread
+// does and decoded as the game thread then does with decode_checked; the 7-key state decoded
+// both ways; a 16 MiB bytes packet as bench_bulk sends). Each time is the median of several repetitions,
 // each timing a batch of calls with std::chrono::steady_clock.
 // --quick measures briefly (a smoke test); --out DIR also writes DIR/codec.md and DIR/codec.json.
 // "bytes" is the encoded body only: sprocket's frame header (5 bytes) and the length prefix
@@ -323,6 +324,18 @@ int main(int argc, char** argv) {
                        const sprocket::CheckResult r = sprocket::check(fanout_bytes.data(), fanout_bytes.size());
                        return static_cast<std::uint64_t>(r.footprint());
                    }, settings, checksum), fanout_bytes.size()});
+    ops.push_back({"64-player state (64 maps) decode_checked (the game thread's part)", measure([&] {
+                       const sprocket::Packet p = sprocket::detail::decode_checked(fanout_bytes.data(), fanout_bytes.size());
+                       return static_cast<std::uint64_t>(p.get<std::int64_t>("tick")) + p.size();
+                   }, settings, checksum), fanout_bytes.size()});
+    ops.push_back({"7-key state packet decode", measure([&] {
+                       const sprocket::DecodeResult r = sprocket::decode(sprocket_bytes);
+                       return static_cast<std::uint64_t>(r.packet().get<std::int64_t>("id")) + r.packet().size();
+                   }, settings, checksum), sprocket_bytes.size()});
+    ops.push_back({"7-key state packet decode_checked", measure([&] {
+                       const sprocket::Packet p = sprocket::detail::decode_checked(sprocket_bytes.data(), sprocket_bytes.size());
+                       return static_cast<std::uint64_t>(p.get<std::int64_t>("id")) + p.size();
+                   }, settings, checksum), sprocket_bytes.size()});
     ops.push_back({"16 MiB bytes packet encode", measure([&] {
                        const sprocket::Bytes bytes = sprocket::encode(bulk);
                        return static_cast<std::uint64_t>(bytes[bytes.size() / 2]) + bytes.size();
