@@ -52,7 +52,8 @@ const std::uint8_t* take(const std::uint8_t*& at, const std::uint8_t* end, std::
 
 void read_value(const std::uint8_t*& at, const std::uint8_t* end, Value& out, std::size_t depth) {
     Value::Storage& s = out.storage();
-    switch (read_byte(at, end)) {
+    const std::uint8_t tag = read_byte(at, end);
+    switch (tag) {
         case detail::tag_null: return;
         case detail::tag_false: s.emplace<bool>(false); return;
         case detail::tag_true: s.emplace<bool>(true); return;
@@ -76,10 +77,9 @@ void read_value(const std::uint8_t*& at, const std::uint8_t* end, Value& out, st
         }
         case detail::tag_bytes:
         case detail::tag_object: {
-            const bool bytes = at[-1] == detail::tag_bytes;
             const std::size_t n = read_size(at, end);
             const std::uint8_t* p = take(at, end, n);
-            if (bytes) s.emplace<Bytes>(p, p + n);
+            if (tag == detail::tag_bytes) s.emplace<Bytes>(p, p + n);
             else s.emplace<Object>(Object{Bytes(p, p + n)});
             return;
         }

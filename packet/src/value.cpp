@@ -203,7 +203,6 @@ Map& Map::operator=(const Map& other) {
     return *this;
 }
 
-
 void Map::release() noexcept {
     for (std::size_t i = 0; i < size_; ++i) index_[i]->~Entry();
     block_.reset();

@@ -186,7 +186,7 @@ private:
     bool for_socket_ = false;        // held by hold_for_socket: no push wakes the I/O thread
     std::chrono::steady_clock::time_point last_take_{};  // when take last handed out bytes (I/O thread)
     std::size_t pushed_ = 0;   // packets queued since that take
-    bool streaming_ = false;   // that take held two packets or more: the game is streaming
+    bool streaming_ = false;   // that take held two packets, or one right behind another: a stream
     std::size_t piece_ = piece_size;  // the next piece's size (I/O thread)
     std::size_t piece_taken_ = 0;     // the size of the last piece taken
     std::chrono::steady_clock::time_point piece_at_{};  // when the last piece was taken, if more waited
