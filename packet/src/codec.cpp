@@ -244,12 +244,6 @@ std::string read_string(ByteInputArchive& ar, const char* what) {
 // check only walks the bytes (`Out` is `Skim` then), finding the same errors at the same
 // offsets and counting the same footprint, without building anything.
 
-// Heap bytes of a string made of `n` chars (detail::heap_bytes of it), without making it.
-inline std::size_t string_heap(std::size_t n) noexcept {
-    static const std::size_t local = std::string().capacity();
-    return n > local ? n + 1 : 0;
-}
-
 template <class Out>
 void read_other(ByteInputArchive& ar, std::uint8_t tag, Out* out, std::size_t& held);
 
@@ -587,6 +581,8 @@ DecodeResult decode(Bytes&& bytes, const DecodeLimits& limits, std::size_t offse
 }
 
 CheckResult check(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
+    // Packets as encode writes them take one lean pass; the rest (errors included) this walk.
+    if (std::optional<CheckResult> fast = detail::check_fast(data, size, limits.max_depth)) return std::move(*fast);
     try {
         ByteInputArchive ar(data, size, limits.max_depth);
         Skim skim;

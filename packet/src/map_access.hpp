@@ -16,6 +16,11 @@ namespace detail {
 inline std::size_t heap_bytes(const std::string& s) noexcept {
     return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
 }
+/// Heap bytes of a string made of `n` chars (heap_bytes of it), without making it.
+inline std::size_t string_heap(std::size_t n) noexcept {
+    static const std::size_t local = std::string().capacity();
+    return n > local ? n + 1 : 0;
+}
 /// Appends `head` (at most 16) bytes, left for the caller to fill, then the packet's bytes;
 /// with `borrowed`, string and bytes values of `borrow_min` bytes or more are recorded there
 /// instead of copied (see append_packet_frame in frame.hpp).

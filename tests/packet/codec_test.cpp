@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -297,6 +298,51 @@ TEST_CASE("check finds what decode finds without building: ok with the same foot
     CHECK(checked.error().code == DecodeErrc::duplicate_key);
     CHECK(checked.error().offset == decode(bad).error().offset);
     CHECK_THROWS_AS((void)check(encode(reference).data(), encode(reference).size()).error(), std::logic_error);
+}
+
+TEST_CASE("check's fast pass takes what encode writes, and leaves anything else to check's walk") {
+    const std::size_t depth = DecodeLimits{}.max_depth;
+    auto fast_agrees = [&](const Bytes& bytes) {
+        const std::optional<CheckResult> fast = detail::check_fast(bytes.data(), bytes.size(), depth);
+        REQUIRE(fast.has_value());
+        const DecodeResult decoded = decode(bytes);
+        REQUIRE(decoded.ok());
+        CHECK(fast->footprint() == decoded.footprint());
+        CHECK(fast->channel() == decoded.packet().channel());
+    };
+    std::mt19937 rng(79);
+    for (int i = 0; i < 300; ++i) {
+        Packet p;
+        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
+        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        fast_agrees(encode(p));
+    }
+    fast_agrees(encode(Packet{{"", nullptr}}));
+    Value deepest = List{};
+    for (std::size_t i = 1; i < depth; ++i) deepest = List{deepest};
+    fast_agrees(encode(Packet{{"d", deepest}}));  // at the limit
+
+    // Declined, and check's walk answers as decode does: keys out of order (fine), a repeat, a
+    // 10-byte varint (fine), too deep, every cut, a trailing byte, an unknown tag.
+    auto declined = [&](const Bytes& bytes) {
+        CHECK_FALSE(detail::check_fast(bytes.data(), bytes.size(), depth).has_value());
+        const CheckResult checked = check(bytes.data(), bytes.size());
+        const DecodeResult decoded = decode(bytes);
+        REQUIRE(checked.ok() == decoded.ok());
+        if (checked.ok()) CHECK(checked.footprint() == decoded.footprint());
+        else CHECK(checked.error().offset == decoded.error().offset);
+    };
+    declined(wire::packet(2, {wire::cat({wire::str("b"), wire::byte(wire::null)}), wire::cat({wire::str("a"), wire::byte(wire::t)})}));
+    declined(wire::packet(2, {wire::cat({wire::str("a"), wire::byte(wire::null)}), wire::cat({wire::str("a"), wire::byte(wire::t)})}));
+    declined(wire::packet(1, {wire::cat({wire::str("i"), wire::byte(wire::integer),
+                                         Bytes{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}})}));
+    declined(encode(Packet{{"d", List{deepest}}}));
+    const Bytes good = encode(Packet::on("c", {{"a", List{1, "two", Map{{"x", 3.5}}}}, {"b", Bytes(3, 9)}}));
+    for (std::size_t n = 0; n < good.size(); ++n) declined(Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    Bytes trailing = good;
+    trailing.push_back(0);
+    declined(trailing);
+    declined(wire::packet(1, {wire::cat({wire::str("a"), wire::byte(0x7f)})}));
 }
 
 TEST_CASE("decode_checked refuses bytes check refuses with a logic_error, reading nothing past their end") {

@@ -117,6 +117,11 @@ namespace detail {
 /// would refuse are never read past their end: they throw std::logic_error (a bug between
 /// the two). Throws std::bad_alloc when memory runs out.
 Packet decode_checked(const std::uint8_t* data, std::size_t size);
+/// check's first pass: what `check(data, size, {max_depth})` returns, for a packet laid out as
+/// `encode` writes it (keys in order, varints of at most 9 bytes); nothing for any other bytes,
+/// well formed or not, which check then walks again to find the error where decode finds it.
+/// Never reads past the end; allocates nothing.
+std::optional<CheckResult> check_fast(const std::uint8_t* data, std::size_t size, std::size_t max_depth) noexcept;
 }  // namespace detail
 
 }  // namespace sprocket
