@@ -17,12 +17,17 @@ using detail::channel_only;
 using detail::drain;
 using detail::is_packet;
 
-std::vector<Message> messages_of(std::vector<Event> events) {
+// The packets among the events `select` takes (drain); the events' vector goes back to the
+// inbox. `core` is held here: a callback run by drain may destroy the Servo.
+template <class Select>
+std::vector<Message> messages_of(const std::shared_ptr<ServoCore> core, Select&& select) {
+    std::vector<Event> events = drain(core, std::forward<Select>(select));
     std::vector<Message> messages;
     messages.reserve(events.size());
     for (Event& e : events) {
         if (is_packet(e)) messages.push_back(Message{e.client, std::move(e.packet)});
     }
+    core->inbox.recycle(std::move(events));
     return messages;
 }
 
@@ -62,12 +67,12 @@ std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { ret
 
 std::vector<Message> Servo::get() {
     core();
-    return messages_of(drain(core_, any_event));
+    return messages_of(core_, any_event);
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
     core();
-    return messages_of(drain(core_, channel_only(channel)));
+    return messages_of(core_, channel_only(channel));
 }
 
 std::vector<Message> Servo::get(Millis timeout) {

@@ -16,12 +16,17 @@ using detail::channel_only;
 using detail::drain;
 using detail::is_packet;
 
-std::vector<Packet> packets_of(std::vector<Event> events) {
+// The packets among the events `select` takes (drain); the events' vector goes back to the
+// inbox. `core` is held here: a callback run by drain may destroy the Sprocket.
+template <class Select>
+std::vector<Packet> packets_of(const std::shared_ptr<ClientCore> core, Select&& select) {
+    std::vector<Event> events = drain(core, std::forward<Select>(select));
     std::vector<Packet> packets;
     packets.reserve(events.size());
     for (Event& e : events) {
         if (is_packet(e)) packets.push_back(std::move(e.packet));
     }
+    core->inbox.recycle(std::move(events));
     return packets;
 }
 
@@ -83,12 +88,12 @@ bool Sprocket::push(const Packet& packet, Packet* movable) {
 
 std::vector<Packet> Sprocket::get() {
     core();
-    return packets_of(drain(core_, any_event));
+    return packets_of(core_, any_event);
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
     core();
-    return packets_of(drain(core_, channel_only(channel)));
+    return packets_of(core_, channel_only(channel));
 }
 
 std::vector<Packet> Sprocket::get(Millis timeout) {

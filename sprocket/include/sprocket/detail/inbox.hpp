@@ -65,6 +65,8 @@ public:
             if (all) {
                 out.swap(events_);  // the usual case, get(): no event moves
                 bodies.swap(bodies_);
+                events_.swap(spare_events_);  // the next read's room: memory used before
+                bodies_.swap(spare_bodies_);
             } else {
                 keep_budgets();
                 std::size_t keep = 0;
@@ -88,8 +90,13 @@ public:
         }
         if (resume) reactor_.wake();
         open(out, bodies);
+        keep_spare(spare_bodies_, bodies);
         return out;
     }
+
+    /// Gives back the vector a `take` returned, once its events are moved out (or not needed):
+    /// the I/O thread queues into it again instead of new memory for every read.
+    void recycle(std::vector<Event>&& taken) { keep_spare(spare_events_, taken); }
 
     /// Waits up to `timeout` until `ready(event)` holds for a queued event, or `done()` holds
     /// (checked under the lock after every push). True if an event is ready. The waiting thread
@@ -140,6 +147,13 @@ private:
     // them: one budget update per run of the same budget (usually all of them), not one per
     // packet. True when the I/O thread should resume reading a connection.
     bool release(std::size_t first);
+    // Clears `used` and keeps it as `spare` (under mutex_) if it has more room.
+    template <class T>
+    void keep_spare(std::vector<T>& spare, std::vector<T>& used) {
+        used.clear();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (used.capacity() > spare.capacity()) spare.swap(used);
+    }
     // A waiter runs the I/O loop: makes it look at this inbox again.
     void wake_leader();
     // With mutex_ held: moves the quietly pushed events behind the announced ones.
@@ -154,6 +168,8 @@ private:
     std::vector<Charge> charges_;  // one per event; guarded by mutex_
     std::vector<Encoded> bodies_;  // one per event (empty but for packets); guarded by mutex_
     std::vector<char> chosen_;     // take()'s choices; guarded by mutex_
+    std::vector<Event> spare_events_;   // empty, with room: events_ after a take; guarded by mutex_
+    std::vector<Encoded> spare_bodies_; // likewise
     std::vector<Event> staged_events_;    // quiet pushes not announced yet: the I/O thread's alone
     std::vector<Charge> staged_charges_;  // likewise
     std::vector<Encoded> staged_bodies_;  // likewise
