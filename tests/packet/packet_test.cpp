@@ -260,6 +260,35 @@ TEST_CASE("in a literal, when a key repeats the last one wins, whatever the orde
     CHECK(grown == m);
 }
 
+TEST_CASE("a literal built again with other keys in the same places is sorted anew") {
+    // Its first key is the same string (same memory, same size) each time, as in a game's
+    // literal written once and built every frame; here the keys after it change between
+    // builds, into another order, a repeat, and the order of the build before.
+    std::string keys[4] = {"m", "a", "z", "q"};
+    auto build = [&] { return Map{{keys[0], 0}, {keys[1], 1}, {keys[2], 2}, {keys[3], 3}}; };
+    auto key_order = [](const Map& m) {
+        std::string order;
+        for (const auto& entry : m) order += entry.first;
+        return order;
+    };
+    CHECK(key_order(build()) == "amqz");
+    CHECK(key_order(build()) == "amqz");  // the same again
+    keys[1] = "y";
+    CHECK(key_order(build()) == "mqyz");
+    CHECK(build().get<int>("y") == 1);
+    keys[2] = "m";  // a repeat of the first: the last one wins
+    const Map repeated = build();
+    CHECK(key_order(repeated) == "mqy");
+    CHECK(repeated.get<int>("m") == 2);
+    keys[0] = "b";  // the same memory, another key
+    keys[1] = "a";
+    keys[2] = "z";
+    CHECK(key_order(build()) == "abqz");
+    CHECK(build().get<int>("b") == 0);
+    for (const Map& m : {build(), Map{{"x", 1}, {"w", 2}}, build()})
+        CHECK(std::is_sorted(m.begin(), m.end(), [](const Map::Entry& a, const Map::Entry& b) { return a.first < b.first; }));
+}
+
 TEST_CASE("a literal's values move into the map, built once: a big bytes value keeps its buffer") {
     Bytes blob(1 << 20, 7);
     const std::uint8_t* buffer = blob.data();
