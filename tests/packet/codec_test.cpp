@@ -52,6 +52,14 @@ Value random_value(std::mt19937& rng, int depth) {
         }
     }
 }
+
+// Up to 11 random values under keys of any length, on the default channel or a random one.
+Packet random_packet(std::mt19937& rng) {
+    Packet p;
+    for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
+    if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+    return p;
+}
 }  // namespace
 
 TEST_CASE("every value type round-trips") {
@@ -235,9 +243,7 @@ TEST_CASE("a repeated key is found where it repeats, in order or not") {
 TEST_CASE("decode counts the packet's footprint: what a walk of it finds") {
     std::mt19937 rng(77);
     for (int i = 0; i < 300; ++i) {
-        Packet p;
-        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
-        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        const Packet p = random_packet(rng);
         DecodeResult result = decode(encode(p));
         REQUIRE(result.ok());
         const std::size_t counted = result.footprint();
@@ -270,9 +276,7 @@ TEST_CASE("check finds what decode finds without building: ok with the same foot
     };
     std::mt19937 rng(78);
     for (int i = 0; i < 300; ++i) {
-        Packet p;
-        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
-        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        const Packet p = random_packet(rng);
         agrees(encode(p));
     }
     // Keys out of order, at the top and in a nested map after some in order; a map bigger than
@@ -312,9 +316,7 @@ TEST_CASE("check's fast pass takes what encode writes, and leaves anything else 
     };
     std::mt19937 rng(79);
     for (int i = 0; i < 300; ++i) {
-        Packet p;
-        for (std::size_t k = rng() % 12; k > 0; --k) p.set(std::string(rng() % 24, 'p') + std::to_string(k), random_value(rng, 0));
-        if (rng() % 2 == 0) p.set_channel(std::string(rng() % 30, 'c'));
+        const Packet p = random_packet(rng);
         fast_agrees(encode(p));
     }
     fast_agrees(encode(Packet{{"", nullptr}}));
