@@ -17,17 +17,12 @@ using detail::channel_only;
 using detail::drain;
 using detail::is_packet;
 
-// The packets among the events `select` takes (drain); the events' vector goes back to the
-// inbox. `core` is held here: a callback run by drain may destroy the Servo.
+// The packets among the events `select` takes, as messages.
 template <class Select>
-std::vector<Message> messages_of(const std::shared_ptr<ServoCore> core, Select&& select) {
-    std::vector<Event> events = drain(core, std::forward<Select>(select));
+std::vector<Message> messages_of(const std::shared_ptr<ServoCore>& core, Select&& select) {
     std::vector<Message> messages;
-    messages.reserve(events.size());
-    for (Event& e : events) {
-        if (is_packet(e)) messages.push_back(Message{e.client, std::move(e.packet)});
-    }
-    core->inbox.recycle(std::move(events));
+    detail::drain_packets(core, std::forward<Select>(select), messages,
+                          [](Event& e) { return Message{e.client, std::move(e.packet)}; });
     return messages;
 }
 

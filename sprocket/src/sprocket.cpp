@@ -16,17 +16,11 @@ using detail::channel_only;
 using detail::drain;
 using detail::is_packet;
 
-// The packets among the events `select` takes (drain); the events' vector goes back to the
-// inbox. `core` is held here: a callback run by drain may destroy the Sprocket.
+// The packets among the events `select` takes.
 template <class Select>
-std::vector<Packet> packets_of(const std::shared_ptr<ClientCore> core, Select&& select) {
-    std::vector<Event> events = drain(core, std::forward<Select>(select));
+std::vector<Packet> packets_of(const std::shared_ptr<ClientCore>& core, Select&& select) {
     std::vector<Packet> packets;
-    packets.reserve(events.size());
-    for (Event& e : events) {
-        if (is_packet(e)) packets.push_back(std::move(e.packet));
-    }
-    core->inbox.recycle(std::move(events));
+    detail::drain_packets(core, std::forward<Select>(select), packets, [](Event& e) { return std::move(e.packet); });
     return packets;
 }
 

@@ -39,4 +39,18 @@ std::vector<Event> drain(const std::shared_ptr<Core> core, Select&& select) {
     return events;
 }
 
+/// `drain` for `get()`: appends `make(event)` to `out` for each packet event among those
+/// `select` picks, in order, then gives the events' vector back to the inbox
+/// (`Inbox::recycle`) for later reads. `core` is held here: a callback run by drain may
+/// destroy the endpoint.
+template <class Core, class Select, class T, class Make>
+void drain_packets(const std::shared_ptr<Core> core, Select&& select, std::vector<T>& out, Make&& make) {
+    std::vector<Event> events = drain(core, std::forward<Select>(select));
+    out.reserve(out.size() + events.size());
+    for (Event& e : events) {
+        if (is_packet(e)) out.push_back(make(e));
+    }
+    core->inbox.recycle(std::move(events));
+}
+
 }  // namespace sprocket::detail
