@@ -39,8 +39,12 @@ struct ConnectionOptions {
     std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
     /// Memory held by received packets waiting for `get()` (as decoded, not as sent: a list of
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that
-    /// peer pauses (TCP then slows the peer down) until the game drains its packets.
-    std::size_t max_receive_queue = std::size_t{4} << 20;  // bytes
+    /// peer pauses (TCP then slows the peer down) until the game drains its packets. A packet
+    /// bigger than this is still taken whole (reading pauses after it). When the game is
+    /// slower than its peer, this is also how much one `get()` decodes at once: 512 KiB keeps
+    /// those packets in the CPU's cache while the game reads them (with 4 MiB, a game loop that
+    /// keeps up with its peer moved a fifth fewer packets; docs/PERFORMANCE.md).
+    std::size_t max_receive_queue = std::size_t{512} << 10;  // bytes
     /// A slow, jittery or stalling network to feel the game on (see simulation.hpp). When it
     /// simulates nothing, the environment variable `SPROCKET_SIM` is read instead; a bad
     /// `SPROCKET_SIM` makes the endpoint's constructor throw std::invalid_argument.
