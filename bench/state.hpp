@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <tuple>
 
@@ -35,9 +36,17 @@ struct PlayerState {
     }
 };
 
+/// Calls `use(fields)` with the state as a packet literal, the way a game writes it:
+/// `client.send({{"id", s.id}, {"name", s.name}, ...})`.
+template <class Use>
+decltype(auto) with_fields(const PlayerState& s, Use&& use) {
+    return use(std::initializer_list<sprocket::Map::Field>{{"id", s.id},       {"name", s.name}, {"x", s.x},
+                                                           {"y", s.y},         {"angle", s.angle},
+                                                           {"hp", s.hp},       {"alive", s.alive}});
+}
+
 inline sprocket::Packet to_packet(const PlayerState& s) {
-    return sprocket::Packet{{"id", s.id},       {"name", s.name}, {"x", s.x},         {"y", s.y},
-                            {"angle", s.angle}, {"hp", s.hp},     {"alive", s.alive}};
+    return with_fields(s, [](std::initializer_list<sprocket::Map::Field> fields) { return sprocket::Packet(fields); });
 }
 
 // sf::Packet is positional: fields go in and come out in the same order, without keys.

@@ -7,7 +7,8 @@
 // each with a sequence number in "id", then an end marker (id -1). A sink process checks that the
 // numbers arrive complete and in order, and counts packets per second between the first and the
 // last one it took. One packet per send everywhere:
-//   sprocket      client.send(packet) per packet; the source waits while more than 1 MiB is
+//   sprocket      client.send({{"id", id}, {"name", ...}, ...}) per packet, the literal as a game
+//                 writes it (encoded as it is, no Packet made); the source waits while more than 1 MiB is
 //                 queued (Sprocket::stats().send_queue), as a sender that must not overflow does;
 //                 the sink's loop is `for (auto& m : server.get(1s)) ...`
 //   sprocket, bytes state   the same, with the state as one bytes value (the raw 32-byte struct)
@@ -160,14 +161,13 @@ std::int32_t send_for(double seconds, Send&& send, AfterBatch&& after_batch) {
 }
 
 /// The state as sprocket carries it: the 7-key map, or (`raw`) "id" and the raw struct as bytes.
-sprocket::Packet state_packet(const PlayerState& s, bool raw) {
-    if (!raw) return to_packet(s);
+// The state as a literal (`send({{"id", ...}, ...})`, as a game writes it), or as its raw
+// 32 bytes next to "id".
+bool send_state(sprocket::Sprocket& client, const PlayerState& s, bool raw) {
+    if (!raw) return with_fields(s, [&](std::initializer_list<sprocket::Map::Field> fields) { return client.send(fields); });
     sprocket::Bytes bytes(raw_state_size);
     write_raw(s, bytes.data());
-    sprocket::Packet p;
-    p.set("id", s.id);
-    p.set("s", std::move(bytes));
-    return p;
+    return client.send({{"id", s.id}, {"s", std::move(bytes)}});
 }
 
 int source_sprocket(std::uint16_t port, double seconds, bool raw) {
@@ -180,14 +180,14 @@ int source_sprocket(std::uint16_t port, double seconds, bool raw) {
         seconds,
         [&](std::int32_t id) {
             s.id = id;
-            check(client.send(state_packet(s, raw)), "sprocket: send refused");
+            check(send_state(client, s, raw), "sprocket: send refused");
         },
         [&] {
             // A sender that must not overflow its queue: the bench's pacing, not a test's wait.
             while (client.stats().send_queue > (std::size_t{1} << 20)) std::this_thread::sleep_for(50us);
         });
     s.id = -1;
-    client.send(state_packet(s, raw));
+    send_state(client, s, raw);
     report("sent", seq);
     until_stop();
     return 0;
@@ -381,7 +381,8 @@ int run(const Options& options) {
         "ratio = sprocket / that column (below 1: sprocket moves fewer packets).",
         "bytes per packet on the wire: sprocket " + std::to_string(sprocket::encode(reference).size() + sprocket::frame_header_size) +
             " (7-key packet + frame header), bytes state " +
-            std::to_string(sprocket::encode(state_packet(PlayerState{}, true)).size() + sprocket::frame_header_size) +
+            std::to_string(sprocket::encode(sprocket::Packet{{"id", 17}, {"s", sprocket::Bytes(raw_state_size)}}).size() +
+                           sprocket::frame_header_size) +
             "; sf::Packet 37 (33 + length); raw TCP 36 (32-byte struct + length); ENet 32 + its headers.",
         "\"sprocket, bytes state\": {\"id\": n, \"s\": the 32-byte struct as bytes} instead of the 7-key map: the transport without most of the codec's work.",
         "sprocket's source pauses while Sprocket::stats().send_queue > 1 MiB; ENet's while > 8192 packets are unacknowledged.",

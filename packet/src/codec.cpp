@@ -70,6 +70,14 @@ struct RawWriter {
 template <class W>
 void write_packet(W& w, const Packet& packet);
 
+// What an AppendWriter writes: a packet, or a literal's fields on the default channel.
+struct Source {
+    const Packet* packet = nullptr;
+    const MapAccess::LiteralOrder* literal = nullptr;
+};
+template <class W>
+void write_source(W& w, const Source& source);
+
 // Appends a packet to a vector in one pass when it fits in 4 KiB (a 64-player state is 3.9):
 // pieces gather in a local buffer, which goes in with one insert at the end (one exactly sized
 // allocation into an empty vector, no zero-filling). When the packet outgrows the local
@@ -80,8 +88,7 @@ void write_packet(W& w, const Packet& packet);
 class AppendWriter {
 public:
     /// `head`: bytes (at most 16) to leave before the packet, e.g. for a frame header.
-    AppendWriter(Bytes& out, const Packet& packet, std::size_t head = 0)
-        : out_(out), packet_(packet), used_(head) {
+    AppendWriter(Bytes& out, Source source, std::size_t head = 0) : out_(out), source_(source), used_(head) {
         std::memset(buf_, 0, head);
     }
     /// String and bytes payloads of `min` bytes or more go to `borrowed`, not into the output.
@@ -125,7 +132,7 @@ private:
             sized_ = true;
             SizeCounter counter;
             counter.min_borrowed = borrow_min_;
-            write_packet(counter, packet_);
+            write_source(counter, source_);
             const std::size_t need = out_.size() + used_ + counter.size;  // nothing flushed yet
             if (out_.capacity() < need) out_.reserve(std::max(need, 2 * out_.capacity()));
         }
@@ -134,7 +141,7 @@ private:
     }
 
     Bytes& out_;
-    const Packet& packet_;
+    const Source source_;
     bool sized_ = false;
     std::vector<Borrowed>* borrowed_ = nullptr;
     std::size_t borrow_min_ = std::numeric_limits<std::size_t>::max();
@@ -225,6 +232,19 @@ void write_packet(W& w, const Packet& packet) {
     w.write_varint(packet.channel().size());
     w.write(packet.channel().data(), packet.channel().size());
     write_entries(w, packet);
+}
+
+template <class W>
+void write_source(W& w, const Source& source) {
+    if (source.packet) return write_packet(w, *source.packet);
+    w.write_varint(0);  // the default channel: ""
+    w.write_varint(source.literal->size());
+    for (const Map::Field* field : *source.literal) {
+        const std::string_view key = MapAccess::key(*field);
+        w.write_varint(key.size());
+        w.write(key.data(), key.size());
+        write_value(w, MapAccess::value(*field));
+    }
 }
 
 // A key for an error message: quoted, escaped, at most 40 bytes of it (keys come from the wire).
@@ -514,7 +534,7 @@ void load_packet(ByteInputArchive& ar, Packet& packet) {
 // --- encode / decode --------------------------------------------------------------------------
 
 void encode_to(const Packet& packet, Bytes& out) {
-    AppendWriter writer(out, packet);
+    AppendWriter writer(out, {&packet});
     write_packet(writer, packet);
     writer.finish();
 }
@@ -522,9 +542,17 @@ void encode_to(const Packet& packet, Bytes& out) {
 namespace detail {
 void encode_after(std::size_t head, const Packet& packet, Bytes& out, std::vector<Borrowed>* borrowed,
                   std::size_t borrow_min) {
-    AppendWriter writer(out, packet, head);
+    AppendWriter writer(out, {&packet}, head);
     if (borrowed) writer.borrow_into(borrowed, borrow_min);
     write_packet(writer, packet);
+    writer.finish();
+}
+
+void encode_literal_after(std::size_t head, std::initializer_list<Map::Field> fields, Bytes& out) {
+    const MapAccess::LiteralOrder order(fields);
+    const Source source{nullptr, &order};
+    AppendWriter writer(out, source, head);
+    write_source(writer, source);
     writer.finish();
 }
 }  // namespace detail

@@ -75,17 +75,32 @@ struct BorrowedRollback {
     std::size_t size;
     bool active = true;
 };
-}  // namespace
 
-void append_packet_frame(Bytes& out, const Packet& packet) {
-    const std::size_t at = out.size();
-    Rollback rollback(out, at);
-    detail::encode_after(frame_header_size, packet, out);  // header and body: one allocation
-    const std::size_t size = out.size() - at - frame_header_size;
+// Fills in the header left at `at` for a packet body of `size` bytes. Throws like
+// check_body_size.
+void put_packet_header(Bytes& out, std::size_t at, std::size_t size) {
     check_body_size(size);
     put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
     out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
+}
+
+// Appends a packet frame whose body `encode_after(head)` appends after a header's room.
+template <class EncodeAfter>
+void append_encoded_frame(Bytes& out, EncodeAfter&& encode_after) {
+    const std::size_t at = out.size();
+    Rollback rollback(out, at);
+    encode_after(frame_header_size);  // header and body: one allocation
+    put_packet_header(out, at, out.size() - at - frame_header_size);
     rollback.dismiss();
+}
+}  // namespace
+
+void append_packet_frame(Bytes& out, const Packet& packet) {
+    append_encoded_frame(out, [&](std::size_t head) { detail::encode_after(head, packet, out); });
+}
+
+void append_packet_frame(Bytes& out, std::initializer_list<Map::Field> fields) {
+    append_encoded_frame(out, [&](std::size_t head) { detail::encode_literal_after(head, fields, out); });
 }
 
 void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>& borrowed, std::size_t borrow_min) {
@@ -95,9 +110,7 @@ void append_packet_frame(Bytes& out, const Packet& packet, std::vector<Borrowed>
     detail::encode_after(frame_header_size, packet, out, &borrowed, borrow_min);
     std::size_t size = out.size() - at - frame_header_size;
     for (std::size_t i = borrowed_rollback.size; i < borrowed.size(); ++i) size += borrowed[i].size;
-    check_body_size(size);
-    put_u32le(out.data() + at, static_cast<std::uint32_t>(size));
-    out[at + 4] = static_cast<std::uint8_t>(FrameKind::packet);
+    put_packet_header(out, at, size);
     rollback.dismiss();
     borrowed_rollback.active = false;
 }

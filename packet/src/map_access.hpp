@@ -6,6 +6,9 @@
 #include <sprocket/value.hpp>
 
 #include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <string_view>
 #include <string>
 
 namespace sprocket {
@@ -26,6 +29,8 @@ inline std::size_t string_heap(std::size_t n) noexcept {
 /// instead of copied (see append_packet_frame in frame.hpp).
 void encode_after(std::size_t head, const Packet& packet, Bytes& out, std::vector<Borrowed>* borrowed = nullptr,
                   std::size_t borrow_min = 0);
+/// `encode_after` for `Packet(fields)`, without making the packet: the same bytes.
+void encode_literal_after(std::size_t head, std::initializer_list<Map::Field> fields, Bytes& out);
 }  // namespace detail
 
 /// Where one entry of a Map lives: an entry, or a free slot's link to the next free slot.
@@ -72,6 +77,27 @@ struct MapAccess {
     /// A block of `capacity` slots and room for `order_capacity` entry pointers, neither
     /// initialized.
     static std::unique_ptr<Map::Block, Map::BlockDeleter> make_block(std::size_t capacity, std::size_t order_capacity);
+
+    /// A literal's fields in key order, one per key (the last of equal ones): the entries
+    /// `Map(fields)` makes, in the order it keeps them (value.cpp). Throws std::bad_alloc.
+    class LiteralOrder {
+    public:
+        explicit LiteralOrder(std::initializer_list<Map::Field> fields);
+        LiteralOrder(const LiteralOrder&) = delete;
+        LiteralOrder& operator=(const LiteralOrder&) = delete;
+        const Map::Field* const* begin() const noexcept { return order_; }
+        const Map::Field* const* end() const noexcept { return order_ + size_; }
+        std::size_t size() const noexcept { return size_; }
+
+    private:
+        const Map::Field* small_[16];  // NOLINT: written before it is read
+        std::unique_ptr<const Map::Field*[]> large_;  // for literals of more than 16 fields
+        const Map::Field** order_ = small_;
+        std::size_t size_ = 0;
+    };
+    static std::string_view key(const Map::Field& field) noexcept { return field.key_; }
+    /// The field's value; `Map(fields)` moves it out (a literal is used once).
+    static Value& value(const Map::Field& field) noexcept { return field.value_; }
 };
 
 }  // namespace sprocket

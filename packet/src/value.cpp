@@ -170,20 +170,19 @@ constexpr std::size_t guessed_literals = 32;
 thread_local OrderGuess order_guesses[guessed_literals];
 }  // namespace
 
-Map::Map(std::initializer_list<Field> fields) : Map() {  // delegating: cleaned up if a build throws
+MapAccess::LiteralOrder::LiteralOrder(std::initializer_list<Map::Field> fields) {
+    using Field = Map::Field;
     const KeyLess less;
     const Field* const first = fields.begin();
     const std::size_t n = fields.size();
-    const Field* small[16];
-    std::unique_ptr<const Field*[]> large;
-    const Field** order = small;
-    if (n > std::size(small)) {
-        large = std::make_unique<const Field*[]>(n);
-        order = large.get();
+    const Field** order = small_;
+    if (n > std::size(small_)) {
+        large_ = std::make_unique<const Field*[]>(n);
+        order = order_ = large_.get();
     }
     OrderGuess* guess = nullptr;
     bool guessed = false;
-    if (n != 0 && n <= std::size(small)) {
+    if (n != 0 && n <= std::size(small_)) {
         const char* key = first->key_.data();
         guess = &order_guesses[(reinterpret_cast<std::uintptr_t>(key) / 8 + n) % guessed_literals];
         if (guess->first_key == key && guess->size == n) {
@@ -219,12 +218,16 @@ Map::Map(std::initializer_list<Field> fields) : Map() {  // delegating: cleaned 
             for (std::size_t i = 0; i < n; ++i) guess->order[i] = static_cast<std::uint8_t>(order[i] - first);
         }
     }
-    reserve_exact(kept);
-    for (std::size_t i = 0; i < kept; ++i) {
-        const Field& f = *order[i];
+    size_ = kept;
+}
+
+Map::Map(std::initializer_list<Field> fields) : Map() {  // delegating: cleaned up if a build throws
+    const MapAccess::LiteralOrder order(fields);
+    reserve_exact(order.size());
+    for (const Field* f : order) {
         Slot* slot = acquire();
-        index_[size_] = construct<Entry>(&slot->entry, std::piecewise_construct, std::forward_as_tuple(f.key_),
-                                         std::forward_as_tuple(std::move(f.value_)));
+        index_[size_] = construct<Entry>(&slot->entry, std::piecewise_construct, std::forward_as_tuple(f->key_),
+                                         std::forward_as_tuple(std::move(f->value_)));
         ++size_;
     }
 }

@@ -82,13 +82,28 @@ Outbox::Push Outbox::push_packet(Packet&& packet, std::size_t* frame, std::size_
 
 Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written,
                           std::chrono::steady_clock::time_point now) {
+    const auto append = [&](std::vector<Borrowed>& borrowed) {
+        if (movable) append_packet_frame(pending_, packet, borrowed, borrow_min);
+        else append_packet_frame(pending_, packet);
+    };
+    return push_frame(packet.channel(), append, movable, frame, written, now);
+}
+
+Outbox::Push Outbox::push_literal(std::initializer_list<Map::Field> fields, std::size_t* frame, std::size_t* written,
+                                  std::chrono::steady_clock::time_point now) {
+    const auto append = [&](std::vector<Borrowed>&) { append_packet_frame(pending_, fields); };
+    return push_frame("", append, nullptr, frame, written, now);
+}
+
+template <class Append>
+Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, Packet* movable, std::size_t* frame,
+                                std::size_t* written, std::chrono::steady_clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);
     Push result = admit(0);
     if (result != Push::queued) return result;
     const std::size_t before = pending_.size();
     std::vector<Borrowed> borrowed;
-    if (movable) append_packet_frame(pending_, packet, borrowed, borrow_min);
-    else append_packet_frame(pending_, packet);
+    append(borrowed);
     std::size_t added = pending_.size() - before;
     for (const Borrowed& b : borrowed) added += b.size;
     if (added - frame_header_size > max_frame_ || added > limit_) {
@@ -101,11 +116,11 @@ Outbox::Push Outbox::push(const Packet& packet, Packet* movable, std::size_t* fr
         return result;
     }
     if (frame) *frame = added;
-    if (!borrowed.empty() || to_bulk(added, packet.channel())) {
+    if (!borrowed.empty() || to_bulk(added, channel)) {
         // With borrowed payloads, the values that hold them come along (the map's storage
         // moves with it, so their bytes stay where they are).
         Map values = borrowed.empty() ? Map() : std::move(static_cast<Map&>(*movable));
-        move_to_bulk(before, packet.channel(), std::move(borrowed), std::move(values));
+        move_to_bulk(before, channel, std::move(borrowed), std::move(values));
         unsent_ += added;
         has_data_.store(true);
         end_full_hold();

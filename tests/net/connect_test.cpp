@@ -28,9 +28,12 @@ TEST_CASE("a client connects, is welcomed with an id, and packets flow both ways
     CHECK(messages[0].packet.get<std::string>("id") == "Player 1");
 
     CHECK(server.send(1, Packet{{"hp", 100}}));
-    auto packets = receive(client, 1);
-    REQUIRE(packets.size() == 1);
+    CHECK(server.send(1, {{"hp", 90}, {"alive", true}}));  // a literal, encoded as it is
+    CHECK_FALSE(server.send(7, {{"hp", 0}}));                // no such client
+    auto packets = receive(client, 2);
+    REQUIRE(packets.size() == 2);
     CHECK(packets[0].get<int>("hp") == 100);
+    CHECK(packets[1] == Packet{{"alive", true}, {"hp", 90}});
 }
 
 TEST_CASE("packets sent before the connection is up are queued and delivered in order") {

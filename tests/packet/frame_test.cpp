@@ -217,6 +217,38 @@ TEST_CASE("memory is given back after a big frame") {
     CHECK(decode(frame.body, frame.size)->get<int>("x") == 1);
 }
 
+TEST_CASE("a literal's frame is the frame of the packet the literal makes, in any key order") {
+    const std::string big(5000, 'b');  // past the encoder's 4 KiB buffer: the size is measured first
+    auto same = [](std::initializer_list<Map::Field> fields) {
+        Bytes direct{0xff};
+        append_packet_frame(direct, fields);
+        Bytes made{0xff};
+        append_packet_frame(made, Packet(fields));
+        CHECK(direct == made);
+    };
+    same({});
+    same({{"x", 1}});
+    same({{"y", 2.5}, {"x", "one"}, {"alive", true}, {"none", nullptr}, {"list", List{1, "a"}}});
+    same({{"k", 1}, {"a", 2}, {"k", 3}});  // a repeated key: the last one is kept
+    same({{"nested", {{"b", 1}, {"a", Bytes{1, 2}}}}, {"big", big}});
+    // More fields than the literal's order keeps on the stack, out of order.
+    same({{"q", 1}, {"p", 2}, {"o", 3}, {"n", 4}, {"m", 5}, {"l", 6}, {"k", 7}, {"j", 8}, {"i", 9},
+          {"h", 10}, {"g", 11}, {"f", 12}, {"e", 13}, {"d", 14}, {"c", 15}, {"b", 16}, {"a", 17}});
+    for (int round = 0; round < 3; ++round) {  // again: the key order guessed from the last time
+        same({{"id", round}, {"x", 1.5}, {"name", "n"}});
+        same({{"id", round}, {"b", 1.5}, {"a", "n"}});  // same first key and size, other order
+    }
+}
+
+TEST_CASE("a literal's values stay in the literal: its frame only reads them") {
+    const std::string text(100, 't');
+    Bytes out;
+    const std::initializer_list<Map::Field> fields{{"s", text}, {"b", Bytes(70000, 1)}};
+    append_packet_frame(out, fields);
+    append_packet_frame(out, fields);  // the same literal again: its values are still there
+    CHECK(out.size() == 2 * (frame_header_size + encode(Packet(fields)).size()));
+}
+
 TEST_CASE("a failed packet append leaves the buffer as it was") {
     Bytes out{1, 2, 3};
     append_packet_frame(out, Packet{{"ok", true}});

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -81,6 +82,10 @@ void append_frame_header(Bytes& out, FrameKind kind, std::size_t size);
 /// Appends a packet frame, encoding `packet` straight into `out` (no intermediate copy).
 /// Many frames appended to one buffer go out in one write.
 void append_packet_frame(Bytes& out, const Packet& packet);
+/// The same for `Packet(fields)` (the default channel), encoded from the literal as it is,
+/// without making the packet: `send({{"x", 1}, {"y", 2}})` takes this way. The literal's
+/// values are only read.
+void append_packet_frame(Bytes& out, std::initializer_list<Map::Field> fields);
 
 /// A string or bytes value's bytes that `append_packet_frame` left out of `out` (below): they
 /// belong at offset `at` of `out`, and are still where the packet's value keeps them.

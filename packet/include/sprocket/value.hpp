@@ -326,6 +326,7 @@ public:
 
 private:
     friend class Map;
+    friend struct MapAccess;
     std::string_view key_;
     mutable Value value_;  // moved out by the map built from the literal (see above)
 };

@@ -134,6 +134,9 @@ public:
     /// The same for a packet you are done with: big strings and bytes are not copied (see
     /// `Sprocket::send(Packet&&)`).
     bool send(ClientId client, Packet&& packet);
+    /// `send(client, {{"x", 1}, {"y", 2}})`: encoded from the literal as it is, without making
+    /// a Packet (see `Sprocket::send(std::initializer_list<Map::Field>)`).
+    bool send(ClientId client, std::initializer_list<Map::Field> fields);
     /// Sends to every client. The packet is encoded once. Returns how many it was queued for.
     std::size_t sendall(const Packet& packet);
     /// Sends to every client except one (e.g. the sender of what is relayed).

@@ -49,6 +49,9 @@ public:
     /// Either of the two above: the second when `movable` is given (it must be `&packet`).
     Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written,
               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+    /// `push_packet(Packet(fields))`, encoded from the literal without making the packet.
+    Push push_literal(std::initializer_list<Map::Field> fields, std::size_t* frame, std::size_t* written,
+                      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
     /// A value this big is sent from where it is by the push above (a copy would cost more
     /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
     static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
@@ -150,6 +153,11 @@ public:
     void reset(bool accept);
 
 private:
+    // push and push_literal: `append(borrowed)` appends the frame of a packet of `channel` to
+    // pending_ (with mutex_ held); `movable` holds the borrowed payloads, if any.
+    template <class Append>
+    Push push_frame(std::string_view channel, const Append& append, Packet* movable, std::size_t* frame,
+                    std::size_t* written, std::chrono::steady_clock::time_point now);
     Push admit(std::size_t adding);  // with mutex_ held
     // With mutex_ held: a frame of `added` bytes of `channel` must go to the bulk lane: it is
     // big, or a big frame of its channel is still queued.
