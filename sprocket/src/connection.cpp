@@ -409,7 +409,8 @@ void Connection::handle(const FrameView& frame, TimePoint now, Bytes* adopt) {
         packets_received_.fetch_add(1, std::memory_order_relaxed);
         heard_ = true;
         channels_.received(packet.channel(), frame_header_size + frame.size);
-        Encoded body = adopt ? Encoded(std::move(*adopt), frame_header_size) : Encoded(frame.body, frame.size);
+        // A view of the read buffer: the inbox copies it (Encoded::keep).
+        Encoded body = adopt ? Encoded(std::move(*adopt), frame_header_size) : Encoded::view(frame.body, frame.size);
         on_packet(std::move(packet), std::move(body), checked.footprint());
         return;
     }

@@ -15,7 +15,34 @@ Encoded::Encoded(const std::uint8_t* data, std::size_t size)
 Encoded::Encoded(Bytes bytes, std::size_t offset) noexcept
     : adopted_(std::move(bytes)), data_(adopted_.data() + offset), size_(adopted_.size() - offset) {}
 
+Encoded Encoded::view(const std::uint8_t* data, std::size_t size) noexcept {
+    Encoded e;
+    e.data_ = data;
+    e.size_ = size;
+    return e;
+}
+
+void Encoded::keep(Bytes& arena) {
+    if (block_ || !adopted_.empty() || in_arena_ || size_ == 0) return;  // not a view
+    if (size_ > arena_max) {
+        *this = Encoded(data_, size_);
+        return;
+    }
+    offset_ = arena.size();
+    arena.insert(arena.end(), data_, data_ + size_);
+    data_ = nullptr;
+    in_arena_ = true;
+}
+
+Packet Encoded::decode(const Bytes& arena) && {
+    if (!in_arena_) return std::move(*this).decode();
+    Packet packet = detail::decode_checked(arena.data() + offset_, size_);
+    *this = Encoded();
+    return packet;
+}
+
 Packet Encoded::decode() && {
+    if (in_arena_) throw std::logic_error("sprocket: a packet kept in an arena decoded without it");
     if (adopted_.empty()) {
         Packet packet = detail::decode_checked(data_, size_);
         *this = Encoded();

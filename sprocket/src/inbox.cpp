@@ -33,6 +33,7 @@ void Inbox::push(Event event, std::size_t bytes, std::shared_ptr<ReceiveBudget> 
 }
 
 void Inbox::push_packet(Event&& event, Encoded&& body, std::size_t bytes, const std::shared_ptr<ReceiveBudget>& budget) {
+    body.keep(staged_arena_);  // a view of the read buffer: copied (first: it may throw)
     if (budget) budget->queued += bytes;
     bytes_ += bytes;
     staged_events_.push_back(std::move(event));
@@ -42,13 +43,21 @@ void Inbox::push_packet(Event&& event, Encoded&& body, std::size_t bytes, const 
     staged_bodies_.push_back(std::move(body));
 }
 
-void Inbox::open(std::vector<Event>& events, std::vector<Encoded>& bodies) {
+void Inbox::open(std::vector<Event>& events, std::vector<Encoded>& bodies, const Bytes& arena) {
     for (std::size_t i = 0; i < events.size(); ++i) {
         Encoded& body = bodies[i];
         if (body.empty()) continue;
-        events[i].packet = std::move(body).decode();
+        events[i].packet = std::move(body).decode(arena);
     }
     bodies.clear();  // freed here, by the thread that decoded them
+}
+
+void Inbox::move_to(Encoded& body, Bytes& to) const {
+    if (!body.in_arena()) return;
+    const std::uint8_t* from = arena_.data() + body.offset();
+    const std::size_t at = to.size();
+    to.insert(to.end(), from, from + body.size());
+    body.shift(static_cast<std::ptrdiff_t>(at) - static_cast<std::ptrdiff_t>(body.offset()));
 }
 
 void Inbox::announce() {
@@ -70,10 +79,17 @@ void Inbox::publish() {
         events_.swap(staged_events_);  // the usual case: the game took everything before
         charges_.swap(staged_charges_);
         bodies_.swap(staged_bodies_);
+        arena_.swap(staged_arena_);
         staged_events_.reserve(events_.size());  // about the next read's worth, in one allocation
         staged_charges_.reserve(events_.size());
         staged_bodies_.reserve(events_.size());
+        staged_arena_.reserve(arena_.size());
     } else {
+        const auto base = static_cast<std::ptrdiff_t>(arena_.size());
+        for (Encoded& body : staged_bodies_) {
+            if (body.in_arena()) body.shift(base);
+        }
+        arena_.insert(arena_.end(), staged_arena_.begin(), staged_arena_.end());
         events_.insert(events_.end(), std::make_move_iterator(staged_events_.begin()),
                        std::make_move_iterator(staged_events_.end()));
         charges_.insert(charges_.end(), std::make_move_iterator(staged_charges_.begin()),
@@ -84,6 +100,7 @@ void Inbox::publish() {
     staged_events_.clear();
     staged_charges_.clear();
     staged_bodies_.clear();
+    staged_arena_.clear();
 }
 
 void Inbox::notify() {

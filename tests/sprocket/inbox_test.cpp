@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,14 +23,16 @@ Packet state(const std::string& channel, int seq) {
     return Packet::on(channel, {{"seq", seq}, {"name", "Player " + std::to_string(seq)}, {"x", 1.5 * seq}});
 }
 
-// Queues `packet` as the I/O thread does: checked, the event holding only its channel.
+// Queues `packet` as the I/O thread does: checked, the event holding only its channel, the
+// body a view of the read buffer, which is overwritten right after (the next read).
 void queue(Inbox& inbox, const Packet& packet, const std::shared_ptr<ReceiveBudget>& budget) {
-    const Bytes bytes = encode(packet);
+    Bytes bytes = encode(packet);
     const CheckResult checked = check(bytes.data(), bytes.size());
     REQUIRE(checked.ok());
     Event event{EventKind::packet, 7, Packet(), CloseReason::none, ""};
     event.packet.set_channel(std::string(checked.channel()));
-    inbox.push_packet(std::move(event), Encoded(bytes.data(), bytes.size()), checked.footprint(), budget);
+    inbox.push_packet(std::move(event), Encoded::view(bytes.data(), bytes.size()), checked.footprint(), budget);
+    std::fill(bytes.begin(), bytes.end(), std::uint8_t{0xee});
 }
 
 }  // namespace
@@ -140,6 +143,44 @@ TEST_CASE("connection events and packets keep their order, and events carry no b
     CHECK(all[2].packet.empty());
 }
 
+TEST_CASE("packets of several reads, small and big, come out whole whatever was taken in between") {
+    const auto reactor = Reactor::acquire();
+    Inbox inbox(*reactor);
+    const auto budget = std::make_shared<ReceiveBudget>();
+    std::vector<Packet> sent;
+    auto read = [&](int first, int n) {  // one read's packets, announced together
+        for (int i = first; i < first + n; ++i) {
+            Packet p = state(i % 3 == 0 ? "x" : "", i);
+            if (i % 4 == 1) p.set("big", std::string(Encoded::arena_max + 100, static_cast<char>('a' + i % 26)));
+            queue(inbox, p, budget);
+            sent.push_back(std::move(p));
+        }
+        inbox.announce();
+    };
+    auto is_x = [](const Event& e) { return e.packet.channel() == "x"; };
+    read(0, 7);
+    read(7, 5);  // behind packets not taken yet
+    std::vector<Event> x = inbox.take(is_x);
+    read(12, 6);  // behind the ones the take left
+    std::vector<Event> rest = inbox.take([](const Event& e) { return e.packet.channel() != "x"; });
+    std::vector<Event> x2 = inbox.take(is_x);
+    read(18, 3);
+    std::vector<Event> last = inbox.take([](const Event&) { return true; });
+
+    std::vector<Packet> got;
+    for (auto* taken : {&x, &rest, &x2, &last}) {
+        for (std::size_t i = 1; i < taken->size(); ++i)  // each take keeps the order of what it took
+            CHECK((*taken)[i - 1].packet.get<int>("seq") < (*taken)[i].packet.get<int>("seq"));
+        for (Event& e : *taken) got.push_back(std::move(e.packet));
+    }
+    CHECK(got.size() == sent.size());
+    CHECK(budget->queued.load() == 0);
+    for (const Packet& p : sent) {
+        const auto found = std::find(got.begin(), got.end(), p);
+        CHECK_MESSAGE(found != got.end(), to_string(p));
+    }
+}
+
 TEST_CASE("Encoded copies small bytes, and adopts a reassembled frame without copying") {
     const Bytes bytes = encode(state("c", 3));
     const Encoded copy(bytes.data(), bytes.size());
@@ -156,4 +197,21 @@ TEST_CASE("Encoded copies small bytes, and adopts a reassembled frame without co
     const Encoded moved = std::move(adopted);  // moving keeps the buffer
     CHECK(moved.data() == body);
     CHECK(Encoded().empty());
+
+    // A view is kept in an arena when small, in a block of its own when big.
+    Bytes arena{1, 2, 3};
+    Encoded small = Encoded::view(bytes.data(), bytes.size());
+    CHECK(small.data() == bytes.data());
+    small.keep(arena);
+    CHECK(small.in_arena());
+    CHECK(small.offset() == 3);
+    CHECK(Bytes(arena.begin() + 3, arena.end()) == bytes);
+    CHECK_THROWS_AS(Encoded(std::move(small)).decode(), std::logic_error);  // not without its arena
+    const Bytes big_bytes = encode(Packet{{"s", std::string(Encoded::arena_max, 's')}});
+    Encoded big = Encoded::view(big_bytes.data(), big_bytes.size());
+    big.keep(arena);
+    CHECK_FALSE(big.in_arena());
+    CHECK(big.data() != big_bytes.data());
+    CHECK(arena.size() == 3 + bytes.size());
+    CHECK(std::move(big).decode(arena) == Packet{{"s", std::string(Encoded::arena_max, 's')}});
 }

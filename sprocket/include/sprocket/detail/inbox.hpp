@@ -52,6 +52,7 @@ public:
     std::vector<Event> take(Select&& select) {
         std::vector<Event> out;
         std::vector<Encoded> bodies;
+        Bytes arena;  // the bytes of the taken bodies kept in an arena
         bool resume = false;
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -65,16 +66,21 @@ public:
             if (all) {
                 out.swap(events_);  // the usual case, get(): no event moves
                 bodies.swap(bodies_);
+                arena.swap(arena_);
                 events_.swap(spare_events_);  // the next read's room: memory used before
                 bodies_.swap(spare_bodies_);
+                arena_.swap(spare_arena_);
             } else {
                 keep_budgets();
                 std::size_t keep = 0;
+                Bytes kept_arena;  // the arena again, with the kept bodies only
                 for (std::size_t i = 0; i < events_.size(); ++i) {
                     if (chosen_[i]) {
+                        move_to(bodies_[i], arena);
                         out.push_back(std::move(events_[i]));
                         bodies.push_back(std::move(bodies_[i]));
                     } else {
+                        move_to(bodies_[i], kept_arena);
                         if (keep != i) {
                             events_[keep] = std::move(events_[i]);
                             bodies_[keep] = std::move(bodies_[i]);
@@ -85,12 +91,14 @@ public:
                 }
                 events_.resize(keep);  // the taken ones' charges now sit from `keep` on
                 bodies_.resize(keep);
+                arena_.swap(kept_arena);
             }
             resume = release(all ? 0 : events_.size());  // before the charges (and maybe budgets) go
         }
         if (resume) reactor_.wake();
-        open(out, bodies);
+        open(out, bodies, arena);
         keep_spare(spare_bodies_, bodies);
+        keep_spare(spare_arena_, arena);
         return out;
     }
 
@@ -158,8 +166,11 @@ private:
     void wake_leader();
     // With mutex_ held: moves the quietly pushed events behind the announced ones.
     void publish();
-    // Decodes each packet's body into its event (`bodies` parallel to `events`).
-    static void open(std::vector<Event>& events, std::vector<Encoded>& bodies);
+    // Decodes each packet's body into its event (`bodies` parallel to `events`, with the bytes
+    // of those in an arena in `arena`).
+    static void open(std::vector<Event>& events, std::vector<Encoded>& bodies, const Bytes& arena);
+    // With mutex_ held: a body kept in arena_ gets its bytes copied to the end of `to`.
+    void move_to(Encoded& body, Bytes& to) const;
 
     Reactor& reactor_;
     std::mutex mutex_;
@@ -167,6 +178,9 @@ private:
     std::vector<Event> events_;    // guarded by mutex_
     std::vector<Charge> charges_;  // one per event; guarded by mutex_
     std::vector<Encoded> bodies_;  // one per event (empty but for packets); guarded by mutex_
+    Bytes arena_;                  // the bytes of bodies_ kept in an arena; guarded by mutex_
+    Bytes spare_arena_;            // empty, with room; guarded by mutex_
+    Bytes staged_arena_;           // of staged_bodies_: the I/O thread's alone
     std::vector<char> chosen_;     // take()'s choices; guarded by mutex_
     std::vector<Event> spare_events_;   // empty, with room: events_ after a take; guarded by mutex_
     std::vector<Encoded> spare_bodies_; // likewise
