@@ -128,9 +128,16 @@ Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, 
     }
     // A reply (the first push since packets arrived) starts no burst: a ping-pong is no stream.
     const bool reply = heard_.load(std::memory_order_relaxed) && heard_.exchange(false, std::memory_order_relaxed);
-    const bool burst = !reply && now - last_push_ < burst_gap;
-    last_push_ = now;
-    burst_ = burst;
+    // Whether a push is part of a burst matters to the first one since the last take alone: a
+    // later one joins a queue already there (no direct write, and take() sees a stream). So
+    // only the first reads the clock, and take() stands in for the time of the later ones.
+    bool burst = true;
+    if (pushed_ == 0) {
+        if (now == std::chrono::steady_clock::time_point{}) now = std::chrono::steady_clock::now();
+        burst = !reply && now - last_push_ < burst_gap;
+        last_push_ = now;
+        burst_ = burst;
+    }
     const int fd = direct_fd_.load();
     if (fd >= 0 && before == 0 && bulk_.empty() && !burst) {
         // Nothing ahead of it and the I/O thread idle: one write from here saves waking it.
@@ -207,6 +214,7 @@ bool Outbox::take(Bytes& out, bool all) {
         // of a stream (on the game's own core they take turns, one packet each), and waking it
         // per packet is what holding avoids.
         streaming_ = pushed_ >= 2 || (pushed_ == 1 && burst_);
+        if (pushed_ >= 2) last_push_ = last_take_;  // the later pushes were not timed: they came before this
         pushed_ = 0;
     }
     // Then the bulk lane: small frames at its head whole, then one piece of a big frame (with

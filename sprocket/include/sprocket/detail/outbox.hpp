@@ -39,19 +39,20 @@ public:
     /// socket at once on the calling thread: `written` gets how many bytes went, and
     /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
     /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
-    /// the limit (it could never be queued); nothing is queued then. `now`: when it is pushed.
+    /// the limit (it could never be queued); nothing is queued then. `now`: when it is pushed
+    /// (if not given, the clock is read when that matters: for the first push since a take).
     Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr,
-                     std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+                     std::chrono::steady_clock::time_point now = {});
     /// The same, except that string and bytes values of `borrow_min` bytes or more are not
     /// copied: when there are any, the packet's values move into the queue (its channel stays,
     /// its map is left empty) and go out from where they are. Otherwise `packet` is untouched.
     Push push_packet(Packet&& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr);
     /// Either of the two above: the second when `movable` is given (it must be `&packet`).
     Push push(const Packet& packet, Packet* movable, std::size_t* frame, std::size_t* written,
-              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+              std::chrono::steady_clock::time_point now = {});
     /// `push_packet(Packet(fields))`, encoded from the literal without making the packet.
     Push push_literal(std::initializer_list<Map::Field> fields, std::size_t* frame, std::size_t* written,
-                      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+                      std::chrono::steady_clock::time_point now = {});
     /// A value this big is sent from where it is by the push above (a copy would cost more
     /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
     static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
