@@ -26,23 +26,6 @@ std::vector<Message> messages_of(const std::shared_ptr<ServoCore>& core, Select&
     return messages;
 }
 
-// Queues what `push(outbox, frame, written)` pushes to `client`, a packet of `channel`, and
-// counts it. False when there is no such client.
-template <class Push>
-bool queue(detail::Reactor& reactor, ServoCore& core, ClientId client, std::string_view channel, Push&& push) {
-    const auto link = core.find(client);
-    if (!link) return false;
-    std::size_t frame = 0;
-    std::size_t written = 0;
-    detail::Outbox& outbox = link->outbox();
-    const auto result = push(outbox, &frame, &written);
-    link->count_written(written);
-    if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor.wake();
-    if (result != detail::Outbox::Push::queued) return false;
-    link->count_sent(channel, frame);
-    return true;
-}
-
 }  // namespace
 
 Servo::Servo(std::uint16_t port, ServoOptions options)
@@ -120,7 +103,9 @@ bool Servo::send(ClientId client, Packet&& packet) { return push(client, packet,
 
 bool Servo::push(ClientId client, const Packet& packet, Packet* movable) {
     ServoCore& core = this->core();
-    return queue(*reactor_, core, client, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
+    const auto link = core.find(client);
+    if (!link) return false;
+    return link->send_with(*reactor_, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return detail::push_recorded(core.recorder.get(), packet, client,
                                      [&] { return outbox.push(packet, movable, frame, written); });
     });
@@ -129,7 +114,9 @@ bool Servo::push(ClientId client, const Packet& packet, Packet* movable) {
 bool Servo::send(ClientId client, std::initializer_list<Map::Field> fields) {
     ServoCore& core = this->core();
     if (core.recorder) return send(client, Packet(fields));  // the recording keeps the packet itself
-    return queue(*reactor_, core, client, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
+    const auto link = core.find(client);
+    if (!link) return false;
+    return link->send_with(*reactor_, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return outbox.push_literal(fields, frame, written);
     });
 }

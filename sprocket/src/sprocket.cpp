@@ -24,20 +24,6 @@ std::vector<Packet> packets_of(const std::shared_ptr<ClientCore>& core, Select&&
     return packets;
 }
 
-// Queues what `push(outbox, frame, written)` pushes, a packet of `channel`, and counts it.
-template <class Push>
-bool queue(detail::Reactor& reactor, ClientCore& core, std::string_view channel, Push&& push) {
-    std::size_t frame = 0;
-    std::size_t written = 0;
-    detail::Outbox& outbox = core.outbox();
-    const auto result = push(outbox, &frame, &written);
-    core.count_written(written);
-    if (result == detail::Outbox::Push::overflow || outbox.needs_io()) reactor.wake();
-    if (result != detail::Outbox::Push::queued) return false;
-    core.count_sent(channel, frame);
-    return true;
-}
-
 }  // namespace
 
 Sprocket::Sprocket(const std::string& host, std::uint16_t port, SprocketOptions options)
@@ -83,7 +69,7 @@ bool Sprocket::send(Packet&& packet) { return push(packet, &packet); }
 
 bool Sprocket::push(const Packet& packet, Packet* movable) {
     ClientCore& core = this->core();
-    return queue(*reactor_, core, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
+    return core.send_with(*reactor_, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return detail::push_recorded(core.recorder.get(), packet, core.id(),
                                      [&] { return outbox.push(packet, movable, frame, written); });
     });
@@ -92,7 +78,7 @@ bool Sprocket::push(const Packet& packet, Packet* movable) {
 bool Sprocket::send(std::initializer_list<Map::Field> fields) {
     ClientCore& core = this->core();
     if (core.recorder) return send(Packet(fields));  // the recording keeps the packet itself
-    return queue(*reactor_, core, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
+    return core.send_with(*reactor_, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return outbox.push_literal(fields, frame, written);
     });
 }

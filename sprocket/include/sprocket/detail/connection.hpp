@@ -22,9 +22,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sprocket::detail {
 
@@ -68,6 +70,20 @@ public:
     void count_sent(std::string_view channel, std::size_t bytes) {
         packets_sent_.fetch_add(1, std::memory_order_relaxed);
         channels_.sent(channel, bytes);
+    }
+    /// The game's `send` of a packet of `channel`: `push(outbox, &frame, &written)` queues it
+    /// (an Outbox push); then `reactor`'s I/O thread is woken if it must be, and what went is
+    /// counted. True when the packet was queued.
+    template <class Push>
+    bool send_with(Reactor& reactor, std::string_view channel, Push&& push) {
+        std::size_t frame = 0;
+        std::size_t written = 0;
+        const Outbox::Push result = push(outbox_, &frame, &written);
+        count_written(written);
+        if (result == Outbox::Push::overflow || outbox_.needs_io()) reactor.wake();
+        if (result != Outbox::Push::queued) return false;
+        count_sent(channel, frame);
+        return true;
     }
 
 protected:
