@@ -81,11 +81,12 @@ int run_server(std::uint16_t port) {
                 break;
             case sprocket::EventKind::packet:
                 if (e.packet.channel() == "hello") {
-                    // get_or never throws: whatever a peer sends cannot crash the server.
-                    names[e.client] = printable(e.packet.get_or("name", "client " + std::to_string(e.client)));
+                    // try_get never throws: whatever a peer sends cannot crash the server.
+                    names[e.client] = printable(
+                        e.packet.try_get<std::string>("name").value_or("client " + std::to_string(e.client)));
                     notice(e.client, name_of(e.client) + " joined");
                 } else if (e.packet.channel() == "chat") {
-                    const std::string text = printable(e.packet.get_or("text", std::string()));
+                    const std::string text = printable(e.packet.try_get<std::string>("text").value_or(""));
                     std::cout << name_of(e.client) << ": " << text << std::endl;
                     server.sendall_except(e.client,
                                           sprocket::Packet::on("chat", {{"name", name_of(e.client)}, {"text", text}}));

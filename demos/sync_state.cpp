@@ -91,9 +91,9 @@ int run_server(std::uint16_t port, long ticks) {
         for (const sprocket::Message& m : server.latest("move")) {
             const auto it = players.find(m.client);
             if (it == players.end()) continue;  // it left in the meantime
-            // get_or never throws: a peer's packet cannot crash the server.
-            it->second.x = m.packet.get_or("x", it->second.x);
-            it->second.y = m.packet.get_or("y", it->second.y);
+            // try_get never throws: a peer's packet cannot crash the server.
+            it->second.x = m.packet.try_get<double>("x").value_or(it->second.x);
+            it->second.y = m.packet.try_get<double>("y").value_or(it->second.y);
         }
         server.get();  // packets on any other channel: not part of this game, dropped
 

@@ -82,7 +82,8 @@ TEST_CASE("reading an object as the wrong type fails cleanly") {
     CHECK_FALSE(p.try_get<game::Loadout>("pos").has_value());
     CHECK_THROWS_WITH_AS(p.get<game::Vec2>("n"),
                          "[sprocket.packet] key \"n\": asked for object game::Vec2, but holds integer 5", TypeError);
-    CHECK(p.get_or("n", game::Vec2{9, 9}) == game::Vec2{9, 9});
+    CHECK_THROWS_AS(p.get_or("n", game::Vec2{9, 9}), TypeError);
+    CHECK(p.get_or("absent", game::Vec2{9, 9}) == game::Vec2{9, 9});
 }
 
 TEST_CASE("an object whose bytes are too short or too long is not read") {
@@ -206,4 +207,22 @@ TEST_CASE("the input archive reports malformed primitives as DecodeException") {
             CHECK(std::string(e.what()) == e.error().message);
         }
     }
+}
+
+namespace jam {
+// std::string and std::vector members need no cereal include of their own (archive.hpp has them).
+struct Named {
+    std::string name;
+    std::vector<int> scores;
+    template <class A>
+    void serialize(A& a) { a(name, scores); }
+    friend bool operator==(const Named& x, const Named& y) { return x.name == y.name && x.scores == y.scores; }
+};
+}  // namespace jam
+
+TEST_CASE("a type with std::string and std::vector members round-trips") {
+    Packet p{{"who", jam::Named{"ann", {1, 2}}}};
+    const DecodeResult back = decode(encode(p));
+    REQUIRE(back.ok());
+    CHECK(back.packet().get<jam::Named>("who") == jam::Named{"ann", {1, 2}});
 }

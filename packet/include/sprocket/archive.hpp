@@ -12,6 +12,10 @@
 #include <sprocket/errors.hpp>
 
 #include <cereal/cereal.hpp>
+// std::string and std::vector members of a user's type work without including these: every
+// size they read is checked against the bytes that remain (SizeTag below) before anything grows.
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
 
 #include <cstddef>
 #include <cstdint>

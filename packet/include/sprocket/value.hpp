@@ -43,6 +43,20 @@ namespace sprocket {
 class Value;
 class Map;
 
+namespace detail {
+template <class T>
+struct is_initializer_list : std::false_type {};
+template <class T>
+struct is_initializer_list<std::initializer_list<T>> : std::true_type {};
+/// Compile-time errors that say what to do when a type cannot be stored in a Value or read
+/// from one (defined in detail/conversions.hpp).
+template <class T>
+constexpr void explain_unsupported();
+
+template <class T>
+constexpr void explain_unreadable();
+}  // namespace detail
+
 /// Raw bytes (`std::vector<std::uint8_t>`): stored as-is, never interpreted.
 using Bytes = std::vector<std::uint8_t>;
 /// A list of values.
@@ -80,6 +94,16 @@ template <> struct ValueTraits<Bytes>;
 template <> struct ValueTraits<List>;
 template <> struct ValueTraits<Object>;
 template <> struct ValueTraits<Value>;
+
+namespace detail {
+template <class T>
+struct lacks_conversion : std::bool_constant<!ValueTraits<T>::defined> {};
+/// A class type that no conversion takes: storing it is a compile error that says why.
+template <class T>
+inline constexpr bool is_unsupported_class =
+    std::conjunction_v<std::is_class<T>, std::negation<std::is_same<T, Value>>,
+                       std::negation<is_initializer_list<T>>, lacks_conversion<T>>;
+}  // namespace detail
 
 /// Orders keys bytewise, like std::less<std::string>, and also against `std::string_view`
 /// (so lookups never build a string). Keys are short and usually differ in their first byte,
@@ -231,12 +255,15 @@ public:
     /// `get<std::optional<T>>` gives `std::nullopt` for a missing key or a null.
     template <class T>
     T get(std::string_view key) const;
-    /// The value at `key` as `T`, or `fallback` when the key is absent or holds something that
-    /// is not a `T`. Never throws for missing or mistyped values (so wire data cannot make it).
+    /// The value at `key` as `T`, or `fallback` when the key is absent or holds null. A value of
+    /// another type is a mistake, not an absence: it throws `TypeError` like `get` does
+    /// (`get_or("x", 0)` on 2.5 throws "asked for int32, but holds real 2.5": pass `0.0`).
+    /// `try_get` is the read that never throws.
     template <class T>
     T get_or(std::string_view key, T fallback) const;
     std::string get_or(std::string_view key, const char* fallback) const;
-    /// The value at `key` as `T`, or `std::nullopt` when absent or not a `T`.
+    /// The value at `key` as `T`, or `std::nullopt` when absent or not a `T`. Never throws for
+    /// missing or mistyped values, so nothing a peer sends can make it throw.
     template <class T>
     std::optional<T> try_get(std::string_view key) const;
 
@@ -282,6 +309,20 @@ public:
     Value(T&& value) {  // NOLINT(google-explicit-constructor): values read like data
         ValueTraits<D>::store(storage_, std::forward<T>(value));
     }
+    /// `p["player"] = x` with a class type that cannot go into a value does not compile, with a
+    /// message that says what to add (a cereal `serialize` function, or string keys for a map)
+    /// rather than "no match for operator=".
+    template <class T, class D = std::decay_t<T>,
+              std::enable_if_t<detail::is_unsupported_class<D>, int> = 0>
+    Value& operator=(T&&) {
+        detail::explain_unsupported<D>();
+        return *this;
+    }
+    Value(const Value&) = default;
+    Value(Value&&) noexcept = default;
+    Value& operator=(const Value&) = default;
+    Value& operator=(Value&&) noexcept = default;
+    ~Value() = default;
 
     ValueType type() const noexcept { return static_cast<ValueType>(storage_.index()); }
     bool is_null() const noexcept { return type() == ValueType::null; }
@@ -323,6 +364,12 @@ public:
     template <class V, std::enable_if_t<std::is_constructible_v<Value, V&&>, int> = 0>
     Field(std::string_view key, V&& value) : key_(key), value_(std::forward<V>(value)) {}  // NOLINT: reads like data
     Field(std::string_view key, std::initializer_list<Field> map);  // NOLINT: likewise
+    /// `{"player", x}` with a class type that cannot go into a value: a compile error that says
+    /// what to add (see `Value::operator=`).
+    template <class V, std::enable_if_t<detail::is_unsupported_class<std::decay_t<V>>, int> = 0>
+    Field(std::string_view key, V&&) : key_(key) {  // NOLINT: likewise
+        detail::explain_unsupported<std::decay_t<V>>();
+    }
 
 private:
     friend class Map;
@@ -376,8 +423,7 @@ namespace sprocket {
 
 template <class T>
 T Value::as() const {
-    static_assert(detail::is_readable<T>::value,
-                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
+    detail::explain_unreadable<T>();
     T out{};
     if (!ValueTraits<T>::read(*this, out)) detail::throw_type_error(mismatch(ValueTraits<T>::name()));
     return out;
@@ -385,8 +431,7 @@ T Value::as() const {
 
 template <class T>
 std::optional<T> Value::try_as() const {
-    static_assert(detail::is_readable<T>::value,
-                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
+    detail::explain_unreadable<T>();
     T out{};
     if (!ValueTraits<T>::read(*this, out)) return std::nullopt;
     return out;
@@ -406,8 +451,7 @@ Value& Map::set(std::string_view key, V&& value) {
 
 template <class T>
 T Map::get(std::string_view key) const {
-    static_assert(detail::is_readable<T>::value,
-                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
+    detail::explain_unreadable<T>();
     const Value* v = find(key);
     if constexpr (detail::is_optional<T>::value) {
         if (!v) return std::nullopt;
@@ -424,13 +468,13 @@ T Map::get_or(std::string_view key, T fallback) const {
     static_assert(!std::is_same_v<T, std::nullptr_t> && !std::is_same_v<T, char*>,
                   "sprocket: get_or's fallback decides the type read: for text pass a std::string "
                   "or a string literal, not nullptr or a char buffer");
-    static_assert(detail::is_readable<T>::value,
-                  "sprocket: this type cannot be read from a Value (for text, read std::string)");
-    if (const Value* v = find(key)) {
-        T out{};
-        if (ValueTraits<T>::read(*v, out)) return out;
-    }
-    return fallback;
+    detail::explain_unreadable<T>();
+    const Value* v = find(key);
+    if (!v || v->is_null()) return fallback;
+    T out{};
+    if (!ValueTraits<T>::read(*v, out))
+        detail::throw_type_error(detail::describe_key(key) + v->mismatch(ValueTraits<T>::name()));
+    return out;
 }
 
 template <class T>

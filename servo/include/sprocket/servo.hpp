@@ -116,6 +116,15 @@ public:
     std::vector<Message> get(Millis timeout);
     /// The newest packet of `channel` from each client that sent one; older ones are dropped.
     std::vector<Message> latest(std::string_view channel);
+    /// `get(100)`, `get(0)`, `latest(0)`, `wait(100)`: do not compile, with a message that says
+    /// to write `get(100ms)` (a timeout) or `get("chat")` (a channel). A bare number could mean
+    /// milliseconds or seconds, and a literal 0 would otherwise be taken as a null channel name.
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    std::vector<Message> get(N) { detail::refuse_bare_number<N>(); return {}; }
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    std::vector<Message> latest(N) { detail::refuse_bare_number<N>(); return {}; }
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    bool wait(N) { detail::refuse_bare_number<N>(); return false; }
     /// Everything since the last call — joins, packets, leaves — in order.
     std::vector<Event> poll();
     /// Waits up to `timeout` until something is ready. True if so.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <type_traits>
 
 namespace sprocket {
 
@@ -19,6 +20,24 @@ using ClientId = std::uint32_t;
 
 /// Milliseconds: every timeout and interval in the options.
 using Millis = std::chrono::milliseconds;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_bare_number =
+    std::is_arithmetic_v<T> || std::is_same_v<T, std::nullptr_t>;
+template <class T>
+inline constexpr bool always_false = false;
+/// A bare number given where a timeout or a channel goes (`get(100)`, `get(0)`): a compile
+/// error that says what to write. (Without it, `get(0)` would pick the channel overload, as the
+/// literal 0 is a null pointer, and crash.)
+template <class T>
+constexpr void refuse_bare_number() {
+    static_assert(always_false<T>,
+                  "sprocket: a bare number is neither a timeout nor a channel. To wait, write "
+                  "get(100ms), wait(100ms) or get(0ms) (with `using namespace std::chrono_literals;`, "
+                  "or sprocket::Millis{100}); for a channel, write get(\"chat\").");
+}
+}  // namespace detail
 
 /// Why a connection ended (or never started). The numeric values travel in goodbye frames
 /// (docs/PROTOCOL.md) and never change.

@@ -104,6 +104,17 @@ public:
     /// The newest packet of `channel`; older ones of that channel are dropped. Empty when none
     /// arrived since the last call.
     std::optional<Packet> latest(std::string_view channel);
+    /// `get(100)`, `get(0)`, `latest(0)`, `wait(100)`: do not compile, with a message that says
+    /// to write `get(100ms)` (a timeout) or `get("chat")` (a channel). A bare number could mean
+    /// milliseconds or seconds, and a literal 0 would otherwise be taken as a null channel name.
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    std::vector<Packet> get(N) { detail::refuse_bare_number<N>(); return {}; }
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    std::optional<Packet> latest(N) { detail::refuse_bare_number<N>(); return {}; }
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    bool wait(N) { detail::refuse_bare_number<N>(); return false; }
+    template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
+    bool wait_connected(N) { detail::refuse_bare_number<N>(); return false; }
     /// Everything since the last call — packets and connection events — in order.
     std::vector<Event> poll();
     /// Waits up to `timeout` until something (a packet or an event) is ready. True if so.

@@ -79,6 +79,53 @@ template <class T>
 struct is_readable<T, std::void_t<decltype(ValueTraits<T>::read(std::declval<const Value&>(), std::declval<T&>()))>>
     : std::true_type {};
 
+template <class T>
+struct is_keyed_map : std::false_type {};
+template <class K, class V, class C, class A>
+struct is_keyed_map<std::map<K, V, C, A>> : std::true_type {};
+template <class K, class V, class H, class E, class A>
+struct is_keyed_map<std::unordered_map<K, V, H, E, A>> : std::true_type {};
+
+template <class T>
+inline constexpr bool dependent_false = false;
+
+// The messages of explain_unsupported / explain_unreadable, one per mistake.
+#define SPROCKET_NEEDS_SERIALIZE                                                                   \
+    "sprocket: this type cannot go into a Value. Give it a cereal serialize function:\n"          \
+    "    template <class A> void serialize(A& a) { a(x, y); }\n"                                  \
+    "std::string and std::vector members work as they are; for other standard types among its " \
+    "members include cereal's header (std::map: <cereal/types/map.hpp>, std::array: "             \
+    "<cereal/types/array.hpp>, ...). It must be default-constructible. See the README, "          \
+    "\"Packets\"."
+
+template <class T>
+constexpr void explain_unsupported() {
+    if constexpr (is_keyed_map<T>::value) {
+        static_assert(dependent_false<T>,
+                      "sprocket: a map in a Value has std::string keys (like a Packet): use "
+                      "std::map<std::string, T> or std::unordered_map<std::string, T>; for "
+                      "number keys, send a list of pairs or turn the keys into strings");
+    } else if constexpr (is_std_vector<T>::value) {
+        static_assert(dependent_false<T>,
+                      "sprocket: this vector's element type cannot go into a Value (see the "
+                      "message for the element type, or give it a cereal serialize function)");
+    } else {
+        static_assert(dependent_false<T>, SPROCKET_NEEDS_SERIALIZE);
+    }
+}
+
+template <class T>
+constexpr void explain_unreadable() {
+    if constexpr (!is_readable<T>::value) {
+        if constexpr (std::is_pointer_v<T>) {
+            static_assert(dependent_false<T>, "sprocket: read text as std::string (or std::string_view), not as a pointer");
+        } else {
+            explain_unsupported<T>();
+        }
+    }
+}
+#undef SPROCKET_NEEDS_SERIALIZE
+
 /// Writes `text` in double quotes with JSON-style escapes, at most `limit` bytes of it (then "...").
 void write_quoted(std::ostream& os, std::string_view text, std::size_t limit = std::string_view::npos);
 
