@@ -103,8 +103,8 @@ public:
 
     /// The port of the first address listened on.
     std::uint16_t port() const;
-    /// Listens on another address too (tinyproto's `add_addr`); returns the port (useful with
-    /// 0). Throws std::runtime_error like the constructor.
+    /// Listens on another address too: clients that connect there join this same server.
+    /// Returns the port (useful with 0). Throws std::runtime_error like the constructor.
     std::uint16_t add_addr(const std::string& host, std::uint16_t port);
 
     /// Every packet received since the last call, oldest first, with its sender. Never blocks.

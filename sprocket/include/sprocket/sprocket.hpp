@@ -43,7 +43,8 @@ enum class State : std::uint8_t {
 const char* to_string(State state) noexcept;
 std::ostream& operator<<(std::ostream& os, State state);
 
-/// A snapshot of a connection: gruv-socks' read status, as a value.
+/// A snapshot of where a connection stands, as a value: its state and, once it is
+/// disconnected (or while it retries), why.
 struct Status {
     State state = State::connecting;
     CloseReason reason = CloseReason::none;  ///< why it is disconnected (or why the last try failed)
