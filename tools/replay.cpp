@@ -30,7 +30,6 @@ Script make_script(const Recording& recording, RecordRole as) {
         if (r.kind == RecordKind::joined && !origin) origin = r.at;
         if (r.kind == played) {
             script.records.push_back(r);
-            if (script.recorded == RecordRole::client) script.records.back().client = 0;
             ++script.packets;
         } else if (!is_packet(r) && script.recorded == RecordRole::server) {
             script.records.push_back(r);
@@ -93,7 +92,7 @@ Clock::time_point ServerReplay::play(Servo& server, Clock::time_point now) {
         if (on_play) on_play(r);
         bool delivered = false;
         try {
-            if (r.client == 0) {
+            if (r.client == 0 || script_.recorded == RecordRole::client) {  // sendall, or a client's own
                 delivered = server.sendall(r.packet) > 0;
             } else if (const auto it = stand_in_.find(r.client); it != stand_in_.end()) {
                 delivered = server.send(it->second, r.packet);
@@ -132,7 +131,8 @@ Clock::time_point ClientReplay::play(Clock::time_point now) {
             open(r.client);
         } else if (r.kind == RecordKind::left) {
             lanes_.erase(r.client);  // says goodbye after what is queued
-        } else if (const auto lane = lanes_.find(r.client); lane == lanes_.end()) {
+        } else if (const auto lane = lanes_.find(script_.recorded == RecordRole::client ? 0 : r.client);
+                   lane == lanes_.end()) {
             ++skipped_;
         } else {
             if (lane->second.stats().send_queue > options_.max_send_queue / 2) return now + queue_pause;

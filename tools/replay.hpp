@@ -30,8 +30,8 @@ struct Script {
     RecordRole as = RecordRole::client;        ///< the part played
     /// The packets to send (kind `sent` or `received`, as recorded), and for a server
     /// recording the `joined`/`left` records that open and close its clients' connections.
-    /// From a client recording every packet has client 0: it goes on the replay's one
-    /// connection (as client), or to every client (as server).
+    /// Records keep the recorded client id; from a client recording every packet goes on the
+    /// replay's one connection (as client), or to every client (as server).
     std::vector<Record> records;
     std::size_t packets = 0;             ///< how many of `records` are packets
     std::chrono::microseconds origin{0};  ///< the recording's time that the replay's start plays
@@ -57,8 +57,8 @@ private:
 
 /// The server part: sends the script to the clients of a Servo. The Nth client to join the
 /// replay stands for the Nth client that joined in the recording; packets recorded for a
-/// client with no stand-in (not joined yet, or gone) are skipped. Packets to client 0 go to
-/// every client (`sendall`). The clock starts when the first client joins.
+/// client with no stand-in (not joined yet, or gone) are skipped. Packets to client 0, and every
+/// packet of a client recording, go to every client (`sendall`). The clock starts when the first client joins.
 class ServerReplay {
 public:
     /// `max_send_queue`: the Servo's; the fast pace waits while a client's queue is half full.

@@ -14,7 +14,10 @@
 #include <sprocket/sprocket.hpp>
 
 #include <atomic>
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -28,6 +31,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const char* const usage = R"(usage: sprocket-cat [options] HOST[:PORT]
+       sprocket-cat [options] HOST PORT
 
 Prints every packet the server sends as one JSON line, and sends every JSON line from stdin
 as a packet: {"key": value, ...}, "$channel": "name" for the channel, {"$bytes": "<base64>"}
@@ -35,8 +39,13 @@ for bytes. Port 4242 by default.
 
   --app NAME      the server's application name (default "sprocket")
   --password PW   the server's password
-  -q SECONDS      quit SECONDS after stdin ends (default: keep printing until Ctrl-C)
+  -q SECONDS      quit SECONDS after stdin ends and the connection is up (0.5 and 0 work
+                  too; default: keep printing until Ctrl-C)
+  -w SECONDS      while the server is not there yet (a server just started), keep trying to
+                  connect for about SECONDS (default: give up at once)
   --help          this text
+
+Exit status: 0 normally; 1 the connection failed or the server ended it; 2 bad arguments.
 )";
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -59,11 +68,22 @@ struct Args {
     std::uint16_t port = 4242;
     sprocket::SprocketOptions options;
     std::optional<double> quit_after;
+    double connect_wait = 0;  // -w: seconds to keep trying to connect
+    bool port_given = false;
 };
 
 [[noreturn]] void bad(const std::string& why) {
     std::cerr << "sprocket-cat: " << why << " (see --help)\n";
     std::exit(2);
+}
+
+/// A number of seconds: whole or fractional, 0 or more.
+double seconds(const std::string& text, const char* option) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0 || value > 1e6)
+        bad(std::string(option) + " needs a number of seconds, got '" + text + "'");
+    return value;
 }
 
 template <class T>
@@ -90,13 +110,22 @@ Args parse(int argc, char** argv) {
         } else if (a == "--password") {
             args.options.password = value();
         } else if (a == "-q") {
-            args.quit_after = number<int>(value(), "seconds");
+            args.quit_after = seconds(value(), "-q");
+        } else if (a == "-w") {
+            args.connect_wait = seconds(value(), "-w");
         } else if (!a.empty() && a[0] == '-') {
             bad("unknown option " + a);
         } else if (args.host.empty()) {
             const auto colon = a.rfind(':');
             args.host = a.substr(0, colon);
-            if (colon != std::string::npos) args.port = number<std::uint16_t>(std::string_view(a).substr(colon + 1), "port");
+            if (colon != std::string::npos) {
+                args.port = number<std::uint16_t>(std::string_view(a).substr(colon + 1), "port");
+                args.port_given = true;
+            }
+            if (args.host.empty()) bad("which server? HOST[:PORT]");
+        } else if (!args.port_given) {  // netcat style: HOST PORT
+            args.port = number<std::uint16_t>(a, "port");
+            args.port_given = true;
         } else {
             bad("unexpected '" + a + "'");
         }
@@ -109,6 +138,13 @@ Args parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     Args args = parse(argc, argv);
+    const bool waiting = args.connect_wait > 0;
+    if (waiting) {  // -w: a refused connect is tried again every 100 ms, for about that long
+        args.options.reconnect = true;
+        args.options.reconnect_delay = 100ms;
+        args.options.reconnect_max_delay = 100ms;
+        args.options.reconnect_attempts = std::max(1, static_cast<int>(std::ceil(args.connect_wait * 10)));
+    }
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
     std::signal(SIGPIPE, SIG_IGN);
@@ -140,24 +176,43 @@ int main(int argc, char** argv) {
     });
     reader.detach();  // a blocked read of stdin must not keep us from exiting
 
+    bool connected_once = false;
+    bool told_disconnect = false;  // a `disconnected` line was printed: never twice
+    // Prints one event; true when it ends the session (the connection is lost).
+    const auto show = [&](const sprocket::Event& event) {
+        if (event.kind == sprocket::EventKind::packet) {
+            std::cout << sprocket::cat::packet_to_json(event.packet) << '\n';
+            return false;
+        }
+        if (event.kind == sprocket::EventKind::connected) connected_once = true;
+        const bool lost = event.kind == sprocket::EventKind::disconnected;
+        // -w: tries while the server is not there yet are quiet; a lost connection is not retried.
+        if (event.kind == sprocket::EventKind::reconnecting || (lost && waiting && !connected_once)) return false;
+        if (lost && told_disconnect) return true;
+        say(event);
+        told_disconnect = told_disconnect || lost;
+        return lost;
+    };
+
     std::optional<std::chrono::steady_clock::time_point> quit_at;
     int status = 0;
     while (stop_requested == 0) {
-        if (input_done && args.quit_after && !quit_at)
-            quit_at = std::chrono::steady_clock::now() + std::chrono::seconds(static_cast<int>(*args.quit_after));
+        // -q counts from the end of stdin, once connected (what was read has somewhere to go).
+        if (input_done && connected_once && args.quit_after && !quit_at)
+            quit_at = std::chrono::steady_clock::now() +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*args.quit_after));
         if (quit_at && std::chrono::steady_clock::now() >= *quit_at) break;
         link->wait(100ms);  // wakes at once for a packet; the timeout bounds how late Ctrl-C is seen
-        for (const sprocket::Event& event : link->poll()) {
-            if (event.kind == sprocket::EventKind::packet) {
-                std::cout << sprocket::cat::packet_to_json(event.packet) << '\n';
-            } else {
-                say(event);
-            }
+        bool ended = false;
+        for (const sprocket::Event& event : link->poll()) ended = show(event) || ended;
+        if (!ended && link->status().state == sprocket::State::disconnected) {
+            // The status may change before its event is queued: take the event, else say the status.
+            for (const sprocket::Event& event : link->poll()) show(event);
+            if (!told_disconnect) say(link->status());
+            ended = true;
         }
         std::cout.flush();
-        const auto state = link->status();
-        if (state.state == sprocket::State::disconnected) {
-            say(state);
+        if (ended) {
             status = 1;
             break;
         }

@@ -3,6 +3,7 @@
 //
 //   sprocket-relay --port 4242          relay: each packet goes to every OTHER client
 //   sprocket-relay --port 0 --echo      echo: each packet goes back to its sender; port picked by the OS
+//   sprocket-relay --max-frame-size 64MiB   packets up to 64 MiB (default 1 MiB)
 //
 // The first line on stdout is `listening on HOST:PORT` (the port actually bound, useful with
 // --port 0), then one line per join and leave: `joined client 3 (127.0.0.1:50123)`,
@@ -14,6 +15,7 @@
 
 #include <sprocket/servo.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <cstdint>
@@ -32,7 +34,7 @@ using namespace std::chrono_literals;
 std::string usage_text() {
     const sprocket::ServoOptions defaults;
     return "usage: sprocket-relay [--port N] [--host ADDR] [--echo] [--password PW] [--max-clients N]\n"
-           "                      [--app NAME] [--help]\n"
+           "                      [--max-frame-size BYTES] [--app NAME] [--help]\n"
            "\n"
            "Relays every packet a client sends to all the other clients (or, with --echo, back to\n"
            "its sender only). Packets keep their channel.\n"
@@ -43,6 +45,11 @@ std::string usage_text() {
            "  --password PW    the password clients must present (default: none)\n"
            "  --max-clients N  clients beyond N are rejected with \"server full\" (default " +
            std::to_string(defaults.max_clients) + ")\n"
+           "  --max-frame-size BYTES\n"
+           "                   the largest packet a client may send, and so relay (default " +
+           std::to_string(defaults.max_frame_size >> 20) + "MiB, at most 4GiB - 1); a number of bytes\n"
+           "                   or with a suffix: 64KiB, 64MiB, 1GiB (x1024), 64KB, 64MB (x1000).\n"
+           "                   Clients need as large a max_frame_size to receive such packets\n"
            "  --app NAME       the application name clients must use (default \"" + defaults.application + "\")\n"
            "  --help           this text\n"
            "\n"
@@ -84,6 +91,29 @@ Int parse_number(std::string_view option, std::string_view text, Int min, Int ma
     return static_cast<Int>(value);
 }
 
+/// A size in bytes: digits and an optional unit (B, KB, KiB, MB, MiB, GB, GiB), in [1, max].
+std::size_t parse_size(std::string_view option, std::string_view text, std::uint64_t max) {
+    const auto bad = [&] {
+        return UsageError(std::string(option) + " needs a size in bytes from 1 to " + std::to_string(max) +
+                          " (e.g. 65536, 64KiB, 64MiB), got '" + std::string(text) + "'");
+    };
+    std::uint64_t number = 0;
+    const char* const end = text.data() + text.size();
+    const auto [ptr, error] = std::from_chars(text.data(), end, number);
+    if (ptr == text.data() || error != std::errc()) throw bad();
+    const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+    struct Unit {
+        std::string_view name;
+        std::uint64_t bytes;
+    };
+    constexpr Unit units[] = {{"", 1},           {"B", 1},           {"KB", 1000},       {"KiB", 1024},
+                              {"MB", 1000000},   {"MiB", 1u << 20},  {"GB", 1000000000}, {"GiB", 1u << 30}};
+    const auto found = std::find_if(std::begin(units), std::end(units), [&](const Unit& u) { return u.name == unit; });
+    if (found == std::end(units)) throw bad();
+    if (number == 0 || number > max / found->bytes) throw bad();
+    return static_cast<std::size_t>(number * found->bytes);
+}
+
 Settings parse_arguments(const std::vector<std::string_view>& args) {
     Settings settings;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -120,6 +150,11 @@ Settings parse_arguments(const std::vector<std::string_view>& args) {
             settings.servo.password = std::string(value());
         } else if (option == "--max-clients") {
             settings.servo.max_clients = parse_number<std::size_t>(option, value(), 1, 1'000'000);
+        } else if (option == "--max-frame-size") {
+            settings.servo.max_frame_size = parse_size(option, value(), std::numeric_limits<std::uint32_t>::max());
+            // A packet that size must fit in a client's send queue to be relayed.
+            settings.servo.max_send_queue =
+                std::max(settings.servo.max_send_queue, 2 * settings.servo.max_frame_size + 64);
         } else if (option == "--app") {
             settings.servo.application = std::string(value());
             if (settings.servo.application.empty()) throw UsageError("--app needs a name");

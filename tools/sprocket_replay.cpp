@@ -9,10 +9,12 @@
 // `listening on HOST:PORT`; with --print (and `show`) stdout has one JSON line per record:
 // {"at": seconds, "kind": "sent", "client": 1, "packet": {...}} (tools/json_packet.hpp).
 // Joins, leaves and the summary go to stderr. Exit status: 0 when everything was played,
-// 1 when the recording cannot be read or a connection fails (one line on stderr), 2 bad arguments.
+// 1 when the recording cannot be read or a connection fails (one line on stderr), 2 bad arguments,
+// 3 when the replay ran to its end but skipped packets (no such client, or refused).
 #include "json_packet.hpp"
 #include "replay.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <csignal>
@@ -22,6 +24,7 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -45,6 +48,8 @@ Plays back the packets the recorded endpoint sent, at the recorded pace.
   --as ROLE        client or server: the part to play. The recorded role (the default) replays
                    what the endpoint sent; the other one replays what it received (its peer's part)
   --to HOST:PORT   the server to connect to (playing a client)
+  -w SECONDS       with --to: while the server is not there yet (just started), keep trying
+                   to connect for about SECONDS (default: give up at once)
   --listen PORT    the port to listen on, 0 for any free one (playing a server); the first line
                    printed is `listening on HOST:PORT`; the replay starts when a client joins, the
                    Nth client to join stands for the Nth one recorded
@@ -54,7 +59,8 @@ Plays back the packets the recorded endpoint sent, at the recorded pace.
   --print          print each packet as it is played, as a JSON line
   --help           this text
 
-Exit status: 0 all played; 1 the recording cannot be read, or a connection failed; 2 bad arguments.
+Exit status: 0 all played; 1 the recording cannot be read, or a connection failed; 2 bad arguments;
+3 played to the end, but some packets were skipped (no such client, or refused).
 )";
 
 /// A bad command line: the message is printed on one line and the exit status is 2.
@@ -75,7 +81,11 @@ struct Settings {
     std::optional<std::string> app;
     std::string password;
     bool print = false;
+    double connect_wait = 0;  // -w: seconds to keep trying to connect
 };
+
+/// Exit status 3: the replay ran to its end but some packets were skipped.
+constexpr int exit_skipped = 3;
 
 volatile std::sig_atomic_t stop_requested = 0;
 extern "C" void request_stop(int) { stop_requested = 1; }
@@ -136,6 +146,12 @@ Settings parse(const std::vector<std::string>& args) {
             s.app = value();
         } else if (a == "--password") {
             s.password = value();
+        } else if (a == "-w") {
+            const std::string& text = value();
+            char* end = nullptr;
+            s.connect_wait = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || !std::isfinite(s.connect_wait) || s.connect_wait < 0 || s.connect_wait > 1e6)
+                throw UsageError("-w needs a number of seconds, got '" + text + "'");
         } else if (a == "--print") {
             s.print = true;
         } else if (!a.empty() && a[0] == '-') {
@@ -154,6 +170,7 @@ Settings parse(const std::vector<std::string>& args) {
     if (positional.size() > 1) throw UsageError("unexpected '" + positional[1] + "'");
     s.file = positional[0];
     if (s.to_host && s.listen) throw UsageError("--to (play a client) or --listen (play a server), not both");
+    if (s.connect_wait > 0 && s.listen) throw UsageError("-w goes with --to (a server to wait for)");
     return s;
 }
 
@@ -214,17 +231,34 @@ int play_client(const Settings& s, const RecordingHeader& header, replay::Script
     SprocketOptions options;
     options.application = s.app.value_or(header.application);
     options.password = s.password;
+    if (s.connect_wait > 0) {  // -w: a refused connect is tried again every 100 ms, for about that long
+        options.reconnect = true;
+        options.reconnect_delay = 100ms;
+        options.reconnect_max_delay = 100ms;
+        options.reconnect_attempts = std::max(1, static_cast<int>(std::ceil(s.connect_wait * 10)));
+    }
     replay::ClientReplay player(std::move(script), s.speed, *s.to_host, s.to_port, options);
     if (s.print) player.on_play = print_record;
     const Clock::time_point start = Clock::now();
-    // Connection events go to stderr; false once a connection failed (said why).
+    // Connection events go to stderr; false once a connection failed (said why, once).
+    std::set<ClientId> connected;  // the connections (by recorded client) that were welcomed
     const auto healthy = [&] {
+        std::optional<std::string> lost;
         for (const auto& [recorded, event] : player.poll()) {
-            if (event.kind != EventKind::packet) say(to_string(event));
+            if (event.kind == EventKind::connected) connected.insert(recorded);
+            // -w: tries while the server is not there yet are quiet; a lost connection is not
+            // retried. A disconnect is said below, once.
+            if (event.kind == EventKind::disconnected && connected.count(recorded) > 0 && !lost)
+                lost = to_string(event.reason) + (event.detail.empty() ? "" : " (" + event.detail + ")");
+            if (event.kind == EventKind::packet || event.kind == EventKind::disconnected ||
+                event.kind == EventKind::reconnecting)
+                continue;
+            say(to_string(event));
         }
         const auto why = player.failure();
-        if (why) say(*why);
-        return !why;
+        if (why) say("disconnected: " + *why);
+        else if (lost) say("disconnected: " + *lost);
+        return !why && !lost;
     };
     player.start(start);
     while (stop_requested == 0) {
@@ -243,7 +277,7 @@ int play_client(const Settings& s, const RecordingHeader& header, replay::Script
     player.close();
     say(summary(player.sent(), player.skipped(), start));
     if (stop_requested != 0 && !player.done()) return 1;
-    return 0;
+    return player.skipped() > 0 ? exit_skipped : 0;
 }
 
 std::size_t queued_for_clients(const Servo& server) {
@@ -280,7 +314,7 @@ int play_server(const Settings& s, const RecordingHeader& header, replay::Script
     }
     say(summary(player.sent(), player.skipped(), start == Clock::time_point{} ? Clock::now() : start));
     if (stop_requested != 0 && !player.done()) return 1;
-    return 0;  // the Servo's destructor says goodbye to every client
+    return player.skipped() > 0 ? exit_skipped : 0;  // the Servo's destructor says goodbye to every client
 }
 
 }  // namespace

@@ -410,6 +410,9 @@ int run_replay(const Args& args, const char* argv0) {
     return 0;
 }
 
+// 127.x.y.z and "localhost": only this machine can connect.
+bool is_loopback(const std::string& address) { return address.rfind("127.", 0) == 0 || address == "localhost"; }
+
 bool has_display() {
     const char* display = std::getenv("DISPLAY");
     const char* wayland = std::getenv("WAYLAND_DISPLAY");
@@ -466,8 +469,17 @@ int main(int argc, char** argv) {
         if (!has_display()) {
             std::cout << "No display (DISPLAY is not set): running the server and bots with a text scoreboard for "
                       << static_cast<int>(args.seconds.value_or(20)) << " s.\n"
-                      << "To play with a window: run ./dev demo on a desktop, or `sprocket-arena join HOST:"
-                      << server.port() << "` from a machine with one.\n";
+                      << "To play with a window: run ./dev demo on a desktop";
+            if (is_loopback(listen)) {
+                // This server takes no one from another machine: say how to start one that does.
+                std::cout << ".\nThis server takes connections from this machine only. To join from another one, run\n"
+                          << "`sprocket-arena play --listen 0.0.0.0 --port " << default_port
+                          << "` here (every interface: anyone who can reach\nthis machine can join), then "
+                          << "`sprocket-arena join <this machine's address>:" << default_port << "` there.\n";
+            } else {
+                std::cout << ", or `sprocket-arena join <this machine's address>:" << server.port()
+                          << "` from a machine with one.\n";
+            }
             return run_headless(server, bots, end_time(args, 20.0));
         }
         const auto local = [&](TimePoint now) {

@@ -77,3 +77,80 @@ TEST_CASE("sprocket-cat: -q quits after stdin ends, and a server that is not the
     CHECK(*failed == 1);
     CHECK(nowhere.err().find("connect failed") != std::string::npos);
 }
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("sprocket-cat: -q takes fractional seconds, and HOST PORT works like HOST:PORT (netcat style)") {
+    ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", "0", "--echo"});
+    const std::uint16_t port = testsupport::read_port(relay, "listening on 127.0.0.1:", deadline());
+    REQUIRE(port != 0);
+    ChildProcess cat(SPROCKET_CAT_PATH, {"-q", "0.5", "127.0.0.1", std::to_string(port)}, true);
+    REQUIRE(cat.write_input("{\"half\": 0.5}\n"));
+    cat.close_input();
+    const auto code = cat.wait_exit(deadline());
+    INFO("stderr: " << cat.err());
+    REQUIRE(code);
+    CHECK(*code == 0);
+    CHECK(cat.out() == "{\"half\":0.5}\n");
+
+    // A third address part, or a port given twice, is still refused.
+    ChildProcess twice(SPROCKET_CAT_PATH, {"127.0.0.1:" + std::to_string(port), "4242"});
+    CHECK(twice.wait_exit(deadline()) == 2);
+    CHECK(twice.err().find("unexpected '4242'") != std::string::npos);
+    ChildProcess bad(SPROCKET_CAT_PATH, {"-q", "soon", "127.0.0.1", std::to_string(port)});
+    CHECK(bad.wait_exit(deadline()) == 2);
+    CHECK(bad.err().find("-q needs a number of seconds, got 'soon'") != std::string::npos);
+}
+
+TEST_CASE("sprocket-cat: a lost connection is said once on stderr") {
+    ChildProcess nowhere(SPROCKET_CAT_PATH, {"127.0.0.1:" + std::to_string(nettest::closed_port())});
+    REQUIRE(nowhere.wait_exit(deadline()) == 1);
+    INFO("stderr: " << nowhere.err());
+    CHECK(count_of(nowhere.err(), "disconnected") == 1);
+    CHECK(count_of(nowhere.err(), "connect failed (connection refused)") == 1);
+
+    // Connected, then the server goes away.
+    ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", "0", "--echo"});
+    const std::uint16_t port = testsupport::read_port(relay, "listening on 127.0.0.1:", deadline());
+    REQUIRE(port != 0);
+    ChildProcess cat(SPROCKET_CAT_PATH, {"127.0.0.1:" + std::to_string(port)}, true);
+    REQUIRE(cat.write_input("{\"n\": 1}\n"));
+    REQUIRE(cat.wait_for_output("{\"n\":1}\n", deadline()));
+    REQUIRE(relay.signal(SIGTERM));
+    REQUIRE(relay.wait_exit(deadline()) == 0);
+    const auto code = cat.wait_exit(deadline());
+    INFO("stderr: " << cat.err());
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(count_of(cat.err(), "disconnected") == 1);
+    CHECK(count_of(cat.err(), "server shutdown") == 1);
+}
+
+TEST_CASE("sprocket-cat -w: waits for a server that is not listening yet, then sends what it read") {
+    const std::uint16_t port = nettest::closed_port();
+    ChildProcess cat(SPROCKET_CAT_PATH, {"-w", "60", "-q", "0", "127.0.0.1:" + std::to_string(port)}, true);
+    REQUIRE(cat.write_input("{\"early\": true}\n"));
+    cat.close_input();
+    // The relay starts after cat did: cat's first tries are refused.
+    ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", std::to_string(port), "--echo"});
+    REQUIRE(testsupport::read_port(relay, "listening on 127.0.0.1:", deadline()) == port);
+    const auto code = cat.wait_exit(deadline());
+    INFO("stderr: " << cat.err());
+    REQUIRE(code);
+    CHECK(*code == 0);
+    CHECK(cat.out() == "{\"early\":true}\n");
+    CHECK(cat.err().find("disconnected") == std::string::npos);  // the refused tries are quiet
+
+    // Without a server, -w gives up after about that long, and says so once.
+    ChildProcess gives_up(SPROCKET_CAT_PATH, {"-w", "0.3", "127.0.0.1:" + std::to_string(nettest::closed_port())});
+    REQUIRE(gives_up.wait_exit(deadline()) == 1);
+    CHECK(count_of(gives_up.err(), "disconnected: connect failed") == 1);
+}

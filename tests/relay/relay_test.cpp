@@ -233,6 +233,8 @@ TEST_CASE("relay: bad arguments print one line on stderr and exit 2") {
         {"extra"},           {"--echo=yes"},            {"--app", ""},        {"--host", ""},
         // Refused by the Servo itself (longer than the 255 bytes the handshake carries).
         {"--password", std::string(300, 'p')}, {"--app", std::string(300, 'a')},
+        {"--max-frame-size", "0"}, {"--max-frame-size", "64XB"}, {"--max-frame-size", "4GiB"},
+        {"--max-frame-size", "MiB"}, {"--max-frame-size", "-1"}, {"--max-frame-size"},
     };
     for (const auto& args : bad) {
         ChildProcess relay(SPROCKET_RELAY_PATH, args);
@@ -256,7 +258,35 @@ TEST_CASE("relay: --help prints the usage and exits 0") {
     REQUIRE(status);
     CHECK(*status == 0);
     CHECK(relay.out().rfind("usage: sprocket-relay", 0) == 0);
+    CHECK(relay.out().find("--max-frame-size BYTES") != std::string::npos);
     CHECK(relay.err().empty());
+}
+
+TEST_CASE("relay: --max-frame-size lets bigger packets through (64MiB, 4MiB, 65536: with or without a unit)") {
+    sprocket::SprocketOptions big;
+    big.max_frame_size = 8u << 20;
+    big.max_send_queue = 32u << 20;
+    const Packet two_mib{{"blob", sprocket::Bytes(2u << 20, 7)}};
+    {  // The default, 1 MiB: the relay refuses the sender's frame and closes its connection.
+        Relay relay;
+        Sprocket a = relay.client(big), b = relay.client(big);
+        REQUIRE(connect(a));
+        REQUIRE(connect(b));
+        REQUIRE(a.send(two_mib));
+        CHECK(next_event(a, EventKind::disconnected).kind == EventKind::disconnected);
+        CHECK(b.get().empty());
+    }
+    for (const char* size : {"4MiB", "64MiB", "3000000", "4MB"}) {
+        INFO("--max-frame-size " << size);
+        Relay relay({"--max-frame-size", size});
+        Sprocket a = relay.client(big), b = relay.client(big);
+        REQUIRE(connect(a));
+        REQUIRE(connect(b));
+        REQUIRE(a.send(two_mib));
+        const auto got = receive(b, 1);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0] == two_mib);
+    }
 }
 
 TEST_CASE("relay: a port in use is an error (exit 1), not a crash") {
