@@ -145,15 +145,18 @@ void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePo
     const ClientId me = id();
     const bool again = reconnects_after(reason);
     set_status(again ? State::connecting : State::disconnected, reason, detail);
-    report(Event{EventKind::disconnected, me, {}, reason, detail});
-    if (!again) return;
+    if (!again) {  // `disconnected` means for good: no reconnect follows
+        report(Event{EventKind::disconnected, me, {}, reason, detail});
+        return;
+    }
+    // A blip or a failed attempt: one `reconnecting` event, with why the connection was lost.
     // Exponential backoff: delay, 2 x delay, 4 x delay, ... up to the maximum.
     Millis delay = options_.reconnect_delay;
     for (int i = 0; i < failures_ && delay < options_.reconnect_max_delay; ++i) delay *= 2;
     delay = std::min(delay, options_.reconnect_max_delay);
     ++failures_;
     reconnect_at_ = now + delay;
-    inbox.push(Event{EventKind::reconnecting, me, {}, reason,
-                     "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms"});
+    const std::string next = "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms";
+    report(Event{EventKind::reconnecting, me, {}, reason, detail.empty() ? next : detail + "; " + next});
 }
 }  // namespace sprocket::detail

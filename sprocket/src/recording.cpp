@@ -352,8 +352,8 @@ void record_event(Recorder* recorder, const Event& event, const Encoded& body, s
     case EventKind::connected:
     case EventKind::joined: recorder->record(RecordKind::joined, event.client, {}, CloseReason::none, joined_detail); break;
     case EventKind::disconnected:
+    case EventKind::reconnecting:  // the connection ended; another attempt follows
     case EventKind::left: recorder->record(RecordKind::left, event.client, {}, event.reason, event.detail); break;
-    case EventKind::reconnecting: break;
     }
 }
 

@@ -138,10 +138,10 @@ TEST_CASE("reconnect: after the server goes away the client comes back on its ow
     REQUIRE(connect(client));
     server.reset();
     std::vector<sprocket::Event> seen;
-    REQUIRE(pump_until(client, seen, [](const auto& s) {
-        return s.size() >= 2 && s.back().kind == EventKind::reconnecting;
-    }));
-    CHECK(seen[seen.size() - 2].reason == CloseReason::server_shutdown);
+    REQUIRE(pump_until(client, seen, [](const auto& s) { return !s.empty() && s.back().kind == EventKind::reconnecting; }));
+    CHECK(seen.back().reason == CloseReason::server_shutdown);
+    // A blip is not the end: no `disconnected` (a game's "back to the menu") on the way.
+    for (const auto& e : seen) CHECK(e.kind != EventKind::disconnected);
     CHECK(client.status().state == sprocket::State::connecting);
     client.send({{"queued", "while away"}});
     sprocket::Servo again(port, quick_server());
@@ -159,9 +159,14 @@ TEST_CASE("reconnect gives up after reconnect_attempts and never follows a kick"
     sprocket::Sprocket client("127.0.0.1", closed_port(), options);
     std::vector<sprocket::Event> seen;
     REQUIRE(pump_until(client, seen, [&](const auto&) { return client.status().state == sprocket::State::disconnected; }));
-    int reconnecting = 0;
-    for (const auto& e : seen) reconnecting += e.kind == EventKind::reconnecting;
+    int reconnecting = 0, disconnected = 0;
+    for (const auto& e : seen) {
+        reconnecting += e.kind == EventKind::reconnecting;
+        disconnected += e.kind == EventKind::disconnected;
+    }
     CHECK(reconnecting == 2);
+    CHECK(disconnected == 1);  // once, when it gave up: not after every failed attempt
+    CHECK(seen.back().kind == EventKind::disconnected);
 
     sprocket::Servo server(0, quick_server());
     sprocket::Sprocket kicked("127.0.0.1", server.port(), options);

@@ -89,11 +89,11 @@ TEST_CASE("a callback may destroy its own Sprocket or Servo") {
     auto client = std::make_unique<sprocket::Sprocket>("127.0.0.1", server->port(), reconnecting());
     REQUIRE(connect(*client));
     int calls = 0;
-    client->on(EventKind::disconnected, [&](const sprocket::Event&) {
+    client->on(EventKind::reconnecting, [&](const sprocket::Event&) {
         ++calls;
         client.reset();
     });
-    server.reset();  // the client now queues 'disconnected' and 'reconnecting'
+    server.reset();  // the client now queues 'reconnecting'
     const auto deadline = Clock::now() + patience;
     while (client && Clock::now() < deadline) {
         client->wait(100ms);

@@ -63,8 +63,11 @@ std::ostream& operator<<(std::ostream& os, CloseReason reason);
 enum class EventKind : std::uint8_t {
     packet,        ///< a packet arrived (`Event::packet`; on a Servo, from `Event::client`)
     connected,     ///< Sprocket: the server welcomed us (`Event::client` is our id)
-    disconnected,  ///< Sprocket: the connection ended (`reason`, `detail`)
-    reconnecting,  ///< Sprocket: trying again after `detail` ("attempt 2 in 500 ms")
+    disconnected,  ///< Sprocket: the connection ended for good: no reconnect follows (`reason`, `detail`)
+    /// Sprocket with `reconnect` on: the connection was lost, or an attempt failed, and another
+    /// attempt follows (`reason`; `detail`: "connection refused; attempt 2 in 500 ms"). Not
+    /// followed by `disconnected` unless the attempts run out.
+    reconnecting,
     joined,        ///< Servo: `client` completed the handshake
     left,          ///< Servo: `client` is gone (`reason`, `detail`)
 };
