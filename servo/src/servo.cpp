@@ -61,8 +61,9 @@ std::uint16_t Servo::port() const { return core().first_port(); }
 std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { return core().listen(host, port); }
 
 std::vector<Message> Servo::get() {
-    core();
-    return messages_of(core_, any_event);
+    const std::vector<std::string> latest = core().latest.names();
+    if (latest.empty()) return messages_of(core_, any_event);
+    return messages_of(core_, detail::all_but(latest));
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
@@ -71,11 +72,13 @@ std::vector<Message> Servo::get(std::string_view channel) {
 }
 
 std::vector<Message> Servo::get(Millis timeout) {
-    core().inbox.wait(timeout, is_packet, [] { return false; });
+    const std::vector<std::string> latest = core().latest.names();
+    core_->inbox.wait(timeout, detail::unread_packet(latest), [] { return false; });
     return get();
 }
 
 std::vector<Message> Servo::latest(std::string_view channel) {
+    core().latest.add(channel);
     std::map<ClientId, Message> newest;
     for (Message& m : get(channel)) newest[m.client] = std::move(m);
     std::vector<Message> out;
@@ -85,8 +88,9 @@ std::vector<Message> Servo::latest(std::string_view channel) {
 }
 
 std::vector<Event> Servo::poll() {
-    core();
-    return drain(core_, any_event);
+    const std::vector<std::string> latest = core().latest.names();
+    if (latest.empty()) return drain(core_, any_event);
+    return drain(core_, detail::all_but(latest));
 }
 
 bool Servo::wait(Millis timeout) {
@@ -94,7 +98,7 @@ bool Servo::wait(Millis timeout) {
 }
 
 void Servo::on(EventKind kind, std::function<void(const Event&)> callback) {
-    core().callbacks.set(kind, std::move(callback), {EventKind::joined, EventKind::left}, "Servo");
+    core().callbacks.set(kind, std::move(callback), {EventKind::joined, EventKind::left, EventKind::stalled}, "Servo");
 }
 
 bool Servo::send(ClientId client, const Packet& packet) { return push(client, packet, nullptr); }

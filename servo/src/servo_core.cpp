@@ -86,6 +86,8 @@ void ServerLink::report(Event event, Encoded body, std::size_t bytes) {
 
 void ServerLink::on_frames_done() { core_->inbox.announce(); }
 
+Inbox& ServerLink::receiving() { return core_->inbox; }
+
 void ServerLink::on_closed(CloseReason reason, const std::string& detail, TimePoint) {
     if (id_ == 0) {  // never joined: a refusal, unless the server is the one going away
         if (reason != CloseReason::server_shutdown) core_->refuse(Refusal{address_, port_, reason, detail});

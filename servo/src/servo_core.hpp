@@ -3,6 +3,7 @@
 // and the registry of welcomed clients that `Servo::send`/`sendall` use from any thread.
 
 #include <sprocket/detail/callbacks.hpp>
+#include <sprocket/detail/drain.hpp>
 #include <sprocket/detail/connection.hpp>
 #include <sprocket/detail/control.hpp>
 #include <sprocket/detail/recorder.hpp>
@@ -39,6 +40,8 @@ protected:
     void on_packet(Packet packet, Encoded body, std::size_t bytes) override;
     void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
+    Inbox& receiving() override;
+    void on_stalled(const std::string& text) override { report(Event{EventKind::stalled, id_, {}, CloseReason::none, text}); }
     void on_released(TimePoint now) override;
 
 private:
@@ -109,6 +112,7 @@ public:
     Reactor& reactor;
     Inbox inbox;
     Callbacks callbacks;
+    LatestChannels latest;  // channels read with latest(): get() and poll() leave them
     /// Null when not recording (ConnectionOptions::record, $SPROCKET_RECORD).
     const std::unique_ptr<Recorder> recorder;
 

@@ -13,14 +13,14 @@ void Callbacks::set(EventKind kind, Callback callback, std::initializer_list<Eve
                                     to_string(kind) + "' events");
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    callbacks_[static_cast<std::size_t>(kind)] = std::move(callback);
+    callbacks_.at(static_cast<std::size_t>(kind)) = std::move(callback);
 }
 
 void Callbacks::dispatch(const Event& event) const {
     Callback callback;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        callback = callbacks_[static_cast<std::size_t>(event.kind)];
+        callback = callbacks_.at(static_cast<std::size_t>(event.kind));
     }
     if (callback) callback(event);
 }

@@ -74,14 +74,19 @@ bool ClientCore::finished() const {
 }
 
 Status ClientCore::status() const {
-    std::lock_guard<std::mutex> lock(status_mutex_);
-    return status_;
+    Status status;
+    {
+        std::lock_guard<std::mutex> lock(status_mutex_);
+        status = status_;
+    }
+    status.stalled = stall_text();
+    return status;
 }
 
 void ClientCore::set_status(State state, CloseReason reason, std::string detail) {
     {
         std::lock_guard<std::mutex> lock(status_mutex_);
-        status_ = Status{state, reason, std::move(detail)};
+        status_ = Status{state, reason, std::move(detail), {}};
     }
     inbox.notify();
 }

@@ -3,6 +3,7 @@
 // Shared by a `Sprocket` (any thread) and the I/O thread, which owns it while it runs.
 
 #include <sprocket/detail/callbacks.hpp>
+#include <sprocket/detail/drain.hpp>
 #include <sprocket/detail/connection.hpp>
 #include <sprocket/detail/recorder.hpp>
 #include <sprocket/sprocket.hpp>
@@ -30,6 +31,7 @@ public:
 
     Inbox inbox;
     Callbacks callbacks;
+    LatestChannels latest;  // channels read with latest(): get() and poll() leave them
     /// Null when not recording (ConnectionOptions::record, $SPROCKET_RECORD).
     const std::unique_ptr<Recorder> recorder;
 
@@ -39,6 +41,8 @@ protected:
     void on_packet(Packet packet, Encoded body, std::size_t bytes) override;
     void on_frames_done() override;
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
+    Inbox& receiving() override { return inbox; }
+    void on_stalled(const std::string& text) override { report(Event{EventKind::stalled, id(), {}, CloseReason::none, text}); }
     bool reconnects_after(CloseReason reason) const override;
     bool trusts_goodbye(CloseReason reason) const override {
         return reason == CloseReason::kicked || reason == CloseReason::server_shutdown;

@@ -152,7 +152,7 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     const bool at_once = farewell == Farewell::drop || !had_socket;
     phase_ = Phase::closing;
     next_ping_ = no_deadline;
-    budget_->paused.store(false);
+    pause_.resume(receiving(), *budget_);
     reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
         send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
@@ -215,8 +215,11 @@ void Connection::release(TimePoint now) {
 }
 
 TimePoint Connection::service(TimePoint now) {
+    if (budget_->paused.load() && phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) {
+        if (auto stall = pause_.stalled(receiving(), *budget_, now)) on_stalled(*stall);  // the game reads, but not these
+    }
     if (budget_->paused.load() && budget_->queued.load() <= options_.max_receive_queue) {
-        budget_->paused.store(false);  // the game took its packets: read again
+        pause_.resume(receiving(), *budget_);  // the game took its packets: read again
         if (decoder_.buffered() > 0 && (phase_ == Phase::handshake || phase_ == Phase::open)) {
             process(now);  // frames read before the pause
             read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
@@ -324,6 +327,12 @@ Stats Connection::stats() const {
     stats.bytes_received_per_second = rates_[3].load(std::memory_order_relaxed);
     stats.send_queue = outbox_.unsent();
     stats.receive_queue = budget_->queued.load();
+    stats.receive_paused = budget_->paused.load();
+    if (stats.receive_paused) {
+        Inbox::Waiting stall = pause_.waiting();
+        stats.stalled_channel = std::move(stall.channel);
+        stats.stalled_packets = stall.packets;
+    }
     stats.read_buffer = read_buffer_.load(std::memory_order_relaxed);
     stats.channels = channels_.snapshot();
     return stats;
@@ -384,7 +393,7 @@ bool Connection::process(TimePoint now) {
         return false;
     }
     if (overflowed(now)) return false;  // e.g. pings answered faster than the peer reads pongs
-    if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) budget_->paused.store(true);
+    if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) pause_.pause(receiving(), *budget_, now);
     return true;
 }
 

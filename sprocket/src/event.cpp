@@ -32,6 +32,7 @@ const char* to_string(EventKind kind) noexcept {
     case EventKind::reconnecting: return "reconnecting";
     case EventKind::joined: return "joined";
     case EventKind::left: return "left";
+    case EventKind::stalled: return "stalled";
     }
     return "unknown";
 }
@@ -68,6 +69,7 @@ std::ostream& operator<<(std::ostream& os, const Status& status) {
     os << status.state;
     if (status.reason != CloseReason::none) os << ": " << status.reason;
     if (!status.detail.empty()) os << " (" << status.detail << ')';
+    if (!status.stalled.empty()) os << "; stalled: " << status.stalled;
     return os;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sprocket/codec.hpp>
 
+#include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
@@ -101,6 +102,27 @@ void Inbox::publish() {
     staged_charges_.clear();
     staged_bodies_.clear();
     staged_arena_.clear();
+}
+
+Inbox::Waiting Inbox::most_waiting(const ReceiveBudget* budget) {
+    std::vector<Waiting> channels;
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+        if (charges_[i].budget != budget || events_[i].kind != EventKind::packet) continue;
+        // As in stats: past 32 names (a peer inventing them), the rest count as "*".
+        const std::string& seen = events_[i].packet.channel();
+        auto named = [&](const std::string& name) {
+            return std::find_if(channels.begin(), channels.end(), [&](const Waiting& w) { return w.channel == name; });
+        };
+        auto it = named(seen);
+        if (it == channels.end() && channels.size() >= 32) it = named("*");
+        if (it == channels.end()) it = channels.insert(channels.end(), Waiting{channels.size() >= 32 ? "*" : seen, 0, 0});
+        ++it->packets;
+        it->bytes += charges_[i].bytes;
+    }
+    const auto most = std::max_element(channels.begin(), channels.end(),
+                                       [](const Waiting& a, const Waiting& b) { return a.bytes < b.bytes; });
+    return most == channels.end() ? Waiting{} : *most;
 }
 
 void Inbox::notify() {

@@ -354,6 +354,7 @@ void record_event(Recorder* recorder, const Event& event, const Encoded& body, s
     case EventKind::disconnected:
     case EventKind::reconnecting:  // the connection ended; another attempt follows
     case EventKind::left: recorder->record(RecordKind::left, event.client, {}, event.reason, event.detail); break;
+    case EventKind::stalled: break;  // about this endpoint's reading, not the peer's traffic
     }
 }
 

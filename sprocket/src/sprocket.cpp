@@ -84,8 +84,9 @@ bool Sprocket::send(std::initializer_list<Map::Field> fields) {
 }
 
 std::vector<Packet> Sprocket::get() {
-    core();
-    return packets_of(core_, any_event);
+    const std::vector<std::string> latest = core().latest.names();
+    if (latest.empty()) return packets_of(core_, any_event);
+    return packets_of(core_, detail::all_but(latest));
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
@@ -95,19 +96,22 @@ std::vector<Packet> Sprocket::get(std::string_view channel) {
 
 std::vector<Packet> Sprocket::get(Millis timeout) {
     ClientCore& core = this->core();
-    core.inbox.wait(timeout, is_packet, [&] { return core.over(); });
+    const std::vector<std::string> latest = core.latest.names();
+    core.inbox.wait(timeout, detail::unread_packet(latest), [&] { return core.over(); });
     return get();
 }
 
 std::optional<Packet> Sprocket::latest(std::string_view channel) {
+    core().latest.add(channel);
     auto packets = get(channel);
     if (packets.empty()) return std::nullopt;
     return std::move(packets.back());
 }
 
 std::vector<Event> Sprocket::poll() {
-    core();
-    return drain(core_, any_event);
+    const std::vector<std::string> latest = core().latest.names();
+    if (latest.empty()) return drain(core_, any_event);
+    return drain(core_, detail::all_but(latest));
 }
 
 bool Sprocket::wait(Millis timeout) {
@@ -123,7 +127,7 @@ bool Sprocket::wait_connected(Millis timeout) {
 
 void Sprocket::on(EventKind kind, std::function<void(const Event&)> callback) {
     core().callbacks.set(kind, std::move(callback),
-                         {EventKind::connected, EventKind::disconnected, EventKind::reconnecting}, "Sprocket");
+                         {EventKind::connected, EventKind::disconnected, EventKind::reconnecting, EventKind::stalled}, "Sprocket");
 }
 
 Status Sprocket::status() const { return core().status(); }

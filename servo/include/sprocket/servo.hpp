@@ -107,7 +107,8 @@ public:
     /// Returns the port (useful with 0). Throws std::runtime_error like the constructor.
     std::uint16_t add_addr(const std::string& host, std::uint16_t port);
 
-    /// Every packet received since the last call, oldest first, with its sender. Never blocks.
+    /// Every packet received since the last call, oldest first, with its sender, except those of
+    /// channels read with `latest()` (from its first call on, they wait for it). Never blocks.
     /// Joins and leaves on the way run their callbacks (see `on`).
     std::vector<Message> get();
     /// Only the packets of one channel; the other channels stay queued.
@@ -115,6 +116,9 @@ public:
     /// Waits up to `timeout` until a packet has arrived, then returns like `get()`.
     std::vector<Message> get(Millis timeout);
     /// The newest packet of `channel` from each client that sent one; older ones are dropped.
+    /// From the first call on, `get()` and `poll()` leave this channel's packets to it. A client
+    /// whose unread channel fills the receive queue is named by an `EventKind::stalled` event
+    /// (run by this call too) and in its `clients()` stats.
     std::vector<Message> latest(std::string_view channel);
     /// `get(100)`, `get(0)`, `latest(0)`, `wait(100)`: do not compile, with a message that says
     /// to write `get(100ms)` (a timeout) or `get("chat")` (a channel). A bare number could mean
@@ -129,7 +133,7 @@ public:
     std::vector<Event> poll();
     /// Waits up to `timeout` until something is ready. True if so.
     bool wait(Millis timeout);
-    /// Calls `callback` for each `joined` or `left` event on the thread that calls get()/poll().
+    /// Calls `callback` for each `joined`, `left` or `stalled` event on the thread that calls get()/poll().
     /// Throws std::invalid_argument for the other kinds.
     void on(EventKind kind, std::function<void(const Event&)> callback);
 

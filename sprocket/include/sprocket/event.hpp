@@ -6,6 +6,7 @@
 #include <sprocket/packet.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -70,7 +71,16 @@ enum class EventKind : std::uint8_t {
     reconnecting,
     joined,        ///< Servo: `client` completed the handshake
     left,          ///< Servo: `client` is gone (`reason`, `detail`)
+    /// Sprocket and Servo: reading from a peer is paused because packets of a channel the
+    /// game does not read fill `max_receive_queue` (`detail`: which channel, how many packets
+    /// wait; on a Servo, `client` is the peer). Once per pause; reading resumes when they are
+    /// taken. Delivered by every read, `get("state")` and `latest` included, ahead of packets.
+    stalled,
 };
+namespace detail {
+/// How many kinds there are (tables indexed by kind). A new kind goes last and updates this.
+inline constexpr std::size_t event_kind_count = static_cast<std::size_t>(EventKind::stalled) + 1;
+}  // namespace detail
 const char* to_string(EventKind kind) noexcept;
 std::ostream& operator<<(std::ostream& os, EventKind kind);
 

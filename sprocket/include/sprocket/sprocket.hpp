@@ -49,6 +49,10 @@ struct Status {
     State state = State::connecting;
     CloseReason reason = CloseReason::none;  ///< why it is disconnected (or why the last try failed)
     std::string detail;                      ///< e.g. "wrong password", "connection refused"
+    /// While reading from the server is paused by packets of a channel the game does not read:
+    /// what the `stalled` event said ("receive queue full: 4812 packet(s) ... on channel
+    /// \"fx\" ..."). Empty otherwise.
+    std::string stalled;
 };
 std::ostream& operator<<(std::ostream& os, const Status& status);
 
@@ -94,8 +98,9 @@ public:
     /// Packet (the same bytes as `send(Packet(fields))`, in less time).
     bool send(std::initializer_list<Map::Field> fields);
 
-    /// Every packet received since the last call, oldest first. Never blocks. Connection events
-    /// on the way run their callbacks (see `on`).
+    /// Every packet received since the last call, oldest first, except those of channels read
+    /// with `latest()` (from its first call on, they wait for `latest`). Never blocks.
+    /// Connection events on the way run their callbacks (see `on`).
     std::vector<Packet> get();
     /// Only the packets of one channel; the other channels stay queued.
     std::vector<Packet> get(std::string_view channel);
@@ -103,7 +108,10 @@ public:
     /// then returns like `get()`. For scripts and tests; a game loop uses `get()`.
     std::vector<Packet> get(Millis timeout);
     /// The newest packet of `channel`; older ones of that channel are dropped. Empty when none
-    /// arrived since the last call.
+    /// arrived since the last call. From the first call on, `get()`, `get(timeout)` and `poll()`
+    /// leave this channel's packets to it. A channel the game never reads fills the receive
+    /// queue: an `EventKind::stalled` event (run by this call too), `status().stalled` and
+    /// `stats().stalled_channel` then name it.
     std::optional<Packet> latest(std::string_view channel);
     /// `get(100)`, `get(0)`, `latest(0)`, `wait(100)`: do not compile, with a message that says
     /// to write `get(100ms)` (a timeout) or `get("chat")` (a channel). A bare number could mean
@@ -116,7 +124,8 @@ public:
     bool wait(N) { detail::refuse_bare_number<N>(); return false; }
     template <class N, std::enable_if_t<detail::is_bare_number<N>, int> = 0>
     bool wait_connected(N) { detail::refuse_bare_number<N>(); return false; }
-    /// Everything since the last call — packets and connection events — in order.
+    /// Everything since the last call — packets and connection events — in order (but the
+    /// packets of channels read with `latest()`).
     std::vector<Event> poll();
     /// Waits up to `timeout` until something (a packet or an event) is ready. True if so.
     bool wait(Millis timeout);
@@ -125,7 +134,7 @@ public:
     /// trying until the timeout. Events are left for get()/poll().
     bool wait_connected(Millis timeout);
 
-    /// Calls `callback` for every event of `kind` (connected, disconnected, reconnecting) on
+    /// Calls `callback` for every event of `kind` (connected, disconnected, reconnecting, stalled) on
     /// the thread that calls get()/poll(), never on the I/O thread. Replaces an earlier one.
     /// Throws std::invalid_argument for `EventKind::packet` and the server-side kinds.
     void on(EventKind kind, std::function<void(const Event&)> callback);

@@ -44,6 +44,14 @@ struct Stats {
     std::size_t send_queue = 0;     ///< bytes accepted by `send()` and not yet written (a simulated link's included)
     std::size_t receive_queue = 0;  ///< memory of received packets waiting for `get()` (decoded)
     std::size_t read_buffer = 0;    ///< memory held for a frame being read (a partial frame)
+    /// Reading from the peer is paused: received packets hold `max_receive_queue` until the
+    /// game takes them (TCP then slows the peer down; nothing is lost).
+    bool receive_paused = false;
+    /// While paused, once a read of the game left it paused: the channel whose unread packets
+    /// hold the queue, and how many wait (an `EventKind::stalled` event said so too). Empty
+    /// and 0 otherwise. A game that calls `latest("state")` and never `get("fx")` sees "fx".
+    std::string stalled_channel;
+    std::size_t stalled_packets = 0;
 
     /// Per channel, in the order they were first seen.
     std::vector<ChannelStats> channels;

@@ -24,7 +24,7 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::array<Callback, 6> callbacks_;  // by EventKind
+    std::array<Callback, event_kind_count> callbacks_;  // by EventKind
 };
 
 }  // namespace sprocket::detail

@@ -9,6 +9,7 @@
 #include <sprocket/detail/channel_counters.hpp>
 #include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
+#include <sprocket/detail/receive_pause.hpp>
 #include <sprocket/detail/outbox.hpp>
 #include <sprocket/detail/reactor.hpp>
 #include <sprocket/detail/socket.hpp>
@@ -64,6 +65,8 @@ public:
     Phase phase() const { return phase_; }
     /// The counters so far. Any thread.
     Stats stats() const;
+    /// What the last `stalled` event said, while reading stays paused; "" otherwise. Any thread.
+    std::string stall_text() const { return pause_.text(); }
     /// `n` bytes went to the socket straight from `send` (Outbox::push_packet). Any thread.
     void count_written(std::size_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); }
     /// A packet of `channel` was queued by the game (`send`) as a frame of `bytes`. Any thread.
@@ -132,6 +135,11 @@ protected:
     /// cut stream); only a connect that never got going keeps its queue. Asked once per close,
     /// before `on_closed`.
     virtual bool reconnects_after(CloseReason) const { return false; }
+    /// The inbox this connection's packets wait in for the game.
+    virtual Inbox& receiving() = 0;
+    /// Reading is paused and a take of the game left it so: `text` says which channel's
+    /// packets hold the queue (see detail/receive_pause.hpp). Report it to the game.
+    virtual void on_stalled(const std::string& text) = 0;
     /// True when a goodbye's reason is reported as is (a client believes "kicked" and "server
     /// shutdown"); otherwise it is reported as `closed_by_peer` with the reason in the detail.
     virtual bool trusts_goodbye(CloseReason) const { return false; }
@@ -177,6 +185,7 @@ private:
     ConnectionOptions options_;
     Outbox outbox_;
     std::shared_ptr<ReceiveBudget> budget_ = std::make_shared<ReceiveBudget>();
+    ReceivePause pause_;  // when reading from the peer paused, and whether that was told
     std::unique_ptr<TcpStream> socket_;
     FrameDecoder decoder_;
     Bytes assembly_;  // a big frame's fragments so far (header included)

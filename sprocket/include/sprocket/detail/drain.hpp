@@ -5,7 +5,11 @@
 
 #include <sprocket/event.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -16,14 +20,58 @@ inline bool is_packet(const Event& e) { return e.kind == EventKind::packet; }
 inline bool any_event(const Event&) { return true; }
 
 /// Selects the packets of `channel`, and the connection events queued before any packet of
-/// another channel (a later event waits: it must not overtake the packets left queued).
+/// another channel (a later event waits: it must not overtake the packets left queued). A
+/// `stalled` event is always taken: it is about the packets left queued.
 inline auto channel_only(std::string_view channel) {
     return [channel, blocked = false](const Event& e) mutable {
+        if (e.kind == EventKind::stalled) return true;
         if (!is_packet(e)) return !blocked;
         if (e.packet.channel() == channel) return true;
         blocked = true;
         return false;
     };
+}
+
+/// The channels the game reads with `latest()`. From a channel's first `latest()` on, `get()`,
+/// `get(timeout)` and `poll()` leave its packets for `latest()`, so "get() for the events,
+/// latest("state") for the state" works in either order. Any thread.
+class LatestChannels {
+public:
+    /// Marks `channel` (at most 64 names; later ones are not marked).
+    void add(std::string_view channel) {
+        if (any_.load() && marked(channel)) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (names_.size() >= 64 || std::find(names_.begin(), names_.end(), channel) != names_.end()) return;
+        names_.emplace_back(channel);
+        any_.store(true);
+    }
+    /// The marked channels now (empty, without a lock, until the first `add`).
+    std::vector<std::string> names() const {
+        if (!any_.load()) return {};
+        std::lock_guard<std::mutex> lock(mutex_);
+        return names_;
+    }
+
+private:
+    bool marked(std::string_view channel) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return std::find(names_.begin(), names_.end(), channel) != names_.end();
+    }
+    mutable std::mutex mutex_;
+    std::vector<std::string> names_;  // guarded by mutex_
+    std::atomic<bool> any_{false};
+};
+
+/// Selects every event but the packets of `latest` (LatestChannels::names()).
+inline auto all_but(const std::vector<std::string>& latest) {
+    return [&latest](const Event& e) {
+        return !is_packet(e) || std::find(latest.begin(), latest.end(), e.packet.channel()) == latest.end();
+    };
+}
+
+/// Selects the packets `get()` takes: every one but those of the channels read with `latest`.
+inline auto unread_packet(const std::vector<std::string>& latest) {
+    return [&latest](const Event& e) { return is_packet(e) && all_but(latest)(e); };
 }
 
 /// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks; writes the

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace sprocket::detail {
@@ -94,8 +95,11 @@ public:
                 arena_.swap(kept_arena);
             }
             resume = release(all ? 0 : events_.size());  // before the charges (and maybe budgets) go
+            takes_.fetch_add(1);  // after the release: a paused connection sees what this take freed
         }
-        if (resume) reactor_.wake();
+        // A paused connection the take did not free is held up by packets the game leaves
+        // queued: the I/O thread looks at once (Connection::service) to say so.
+        if (resume || paused_.load() > 0) reactor_.wake();
         open(out, bodies, arena);
         keep_spare(spare_bodies_, bodies);
         keep_spare(spare_arena_, arena);
@@ -138,6 +142,21 @@ public:
 
     /// Wakes waiters to re-check their `done` condition (e.g. the connection closed for good).
     void notify();
+
+    /// How many takes the game has made so far (any thread; counted after each take's release).
+    std::uint64_t takes() const { return takes_.load(); }
+    /// I/O thread: a connection paused (+1) or resumed (-1) reading. While any is paused, every
+    /// take wakes the I/O thread, so a connection learns whether the game's reads free it.
+    void count_paused(int delta) { paused_.fetch_add(delta); }
+    /// The packets of one channel waiting here.
+    struct Waiting {
+        std::string channel;
+        std::size_t packets = 0;
+        std::size_t bytes = 0;  ///< as charged (decoded memory)
+    };
+    /// The channel whose packets charged to `budget` hold the most memory here (any thread;
+    /// walks the queue under its lock: for the rare moment a connection stays paused).
+    Waiting most_waiting(const ReceiveBudget* budget);
     /// Memory of the packets waiting to be taken (as charged by `push`). Any thread.
     std::size_t bytes() const { return bytes_.load(); }
 
@@ -190,6 +209,8 @@ private:
     int waiters_ = 0;            // threads in wait(), asleep; guarded by mutex_
     int leading_ = 0;            // threads in wait() running the I/O loop; guarded by mutex_
     std::atomic<std::size_t> bytes_{0};
+    std::atomic<std::uint64_t> takes_{0};
+    std::atomic<int> paused_{0};  // connections of this inbox that paused reading
 };
 
 }  // namespace sprocket::detail
