@@ -19,6 +19,10 @@ constexpr std::size_t read_turn = std::size_t{1} << 20;   // bytes
 // A socket counts as writable while less than this is unsent in the kernel (TCP_NOTSENT_LOWAT):
 // pieces of a big frame go out one per drained socket, so small frames never queue behind more.
 constexpr int unsent_mark = 256 << 10;  // bytes
+// A simulated bandwidth cap: bytes are taken from the outbox once the link has less than this
+// of its time left to send what it holds, and a big frame goes in pieces of about sim_piece.
+constexpr auto sim_backlog = std::chrono::milliseconds(5);
+constexpr auto sim_piece = std::chrono::milliseconds(10);
 
 std::uint64_t stamp(TimePoint t) {
     return static_cast<std::uint64_t>(
@@ -112,12 +116,41 @@ void Connection::start_simulation(TimePoint now) {
     std::uint32_t seed = options_.simulate.seed;
     if (seed == 0) seed = std::random_device{}();
     sim_out_.emplace(options_.simulate, now, seed);
+    sim_more_at_ = no_deadline;
+    // Pieces of about sim_piece of the link's time: what other frames wait behind at most.
+    const std::size_t rate = options_.simulate.bandwidth;
+    outbox_.cap_pieces(rate == 0 ? SIZE_MAX : std::max<std::size_t>(rate * sim_piece.count() / 1000, 1024));
     sim_in_.emplace(options_.simulate, now, seed ^ 0x9e3779b9u);
 }
 
 TimePoint Connection::simulation_due() const {
     if (!sim_out_ || phase_ == Phase::idle) return no_deadline;
-    return std::min(sim_out_->next_due(), sim_in_->next_due());
+    return std::min({sim_out_->next_due(), sim_in_->next_due(), sim_more_at_});
+}
+
+void Connection::feed_simulation(TimePoint now) {
+    // A real link takes bytes only as fast as it carries them, and so does the simulated one:
+    // what it could not have sent by now stays in the outbox (still counted as unsent), where
+    // other channels' packets and heartbeats pass the pieces of a big frame.
+    sim_more_at_ = no_deadline;
+    if (options_.simulate.bandwidth == 0) {  // no cap: everything leaves at once
+        outbox_.take(staged_, true);
+        sim_out_->push(now, staged_.data(), staged_.size());
+        staged_.clear();
+        took_ = true;
+        return;
+    }
+    while (outbox_.has_data()) {
+        const TimePoint free = sim_out_->link_free();
+        if (free - now > sim_backlog) {
+            sim_more_at_ = free - sim_backlog;
+            return;
+        }
+        outbox_.take(staged_);  // the queued small frames, then one piece of a big one
+        sim_out_->push(now, staged_.data(), staged_.size());
+        staged_.clear();
+        took_ = true;
+    }
 }
 
 void Connection::deliver(TimePoint now) {
@@ -210,6 +243,7 @@ void Connection::release(TimePoint now) {
     read_buffer_.store(0, std::memory_order_relaxed);
     sim_out_.reset();
     sim_in_.reset();
+    sim_more_at_ = no_deadline;
     peer_ended_ = false;
     on_released(now);
 }
@@ -605,11 +639,7 @@ void Connection::flush(TimePoint now) {
             }
             if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) {
                 if (sim_out_) {
-                    // The simulated network takes the bytes now and lets them out when due.
-                    drain_first_ = outbox_.take(staged_);
-                    sim_out_->push(now, staged_.data(), staged_.size());
-                    staged_.clear();
-                    took_ = true;
+                    feed_simulation(now);
                 } else {
                     drain_first_ = outbox_.take(writing_);
                 }
@@ -643,7 +673,8 @@ void Connection::flush(TimePoint now) {
         if (outbox_.direct_descriptor() != fd) outbox_.allow_direct(fd);
     }
     // A closing connection now half-closes and waits for the peer's end.
-    if (phase_ == Phase::closing && !write_shut_ && !drain_first_ && !(sim_out_ && !sim_out_->empty())) {
+    const bool sim_holds = sim_out_ && (!sim_out_->empty() || sim_more_at_ != no_deadline);
+    if (phase_ == Phase::closing && !write_shut_ && !drain_first_ && !sim_holds) {
         shutdown_write(static_cast<int>(socket_->getHandle()));
         write_shut_ = true;
     }

@@ -227,7 +227,7 @@ bool Outbox::take(Bytes& out, bool all) {
     } else {
         piece_ = piece_size;
     }
-    const std::size_t piece = std::min(piece_, max_frame_);
+    const std::size_t piece = std::min({piece_, max_frame_, piece_cap_});
     bool took_piece = false;
     while (!bulk_.empty()) {
         Bulk& bulk = bulk_.front();
@@ -252,6 +252,11 @@ bool Outbox::take(Bytes& out, bool all) {
     const bool more = took_piece && !bulk_.empty();
     piece_at_ = more ? last_take_ : std::chrono::steady_clock::time_point{};
     return more;
+}
+
+void Outbox::cap_pieces(std::size_t most) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    piece_cap_ = std::max<std::size_t>(most, 1);
 }
 
 void Outbox::allow_direct(int descriptor) {

@@ -164,6 +164,8 @@ private:
     // Simulation: delay lines for a new socket; feeding the decoder what is due; next timer.
     void start_simulation(TimePoint now);
     void deliver(TimePoint now);
+    // Moves from the outbox into sim_out_ what the simulated link could carry by now.
+    void feed_simulation(TimePoint now);
     TimePoint simulation_due() const;
     void release(TimePoint now);
     void drop_stream();
@@ -194,6 +196,7 @@ private:
     std::optional<DelayLine> sim_out_;
     std::optional<DelayLine> sim_in_;
     Bytes staged_;  // taken from the outbox on its way into sim_out_
+    TimePoint sim_more_at_ = no_deadline;  // the outbox waits for the simulated link until then
     // The peer's end (or a socket error) read while sim_in_ still held bytes: reported after them.
     bool peer_ended_ = false;
     sf::Socket::Status end_status_ = sf::Socket::Disconnected;

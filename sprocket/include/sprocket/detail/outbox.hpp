@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -70,6 +71,9 @@ public:
     static constexpr std::size_t piece_min = std::size_t{64} << 10;   // bytes
     static constexpr std::size_t piece_max = std::size_t{4} << 20;    // bytes
     static constexpr std::chrono::microseconds piece_time{1000};
+    /// I/O thread: pieces of big frames are at most `most` bytes from now on (a simulated slow
+    /// link, which must not make small frames wait behind a second of its time). SIZE_MAX: no cap.
+    void cap_pieces(std::size_t most);
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
     /// out); but once past it the outbox counts as overflowed, so a peer that makes us answer
     /// (pings it never reads the pongs of) cannot grow it without bound. With `front`, the
@@ -198,6 +202,7 @@ private:
     bool streaming_ = false;   // that take held two packets, or one right behind another: a stream
     std::size_t piece_ = piece_size;  // the next piece's size (I/O thread)
     std::size_t piece_taken_ = 0;     // the size of the last piece taken
+    std::size_t piece_cap_ = SIZE_MAX;  // cap_pieces
     std::chrono::steady_clock::time_point piece_at_{};  // when the last piece was taken, if more waited
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
