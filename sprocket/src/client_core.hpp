@@ -41,7 +41,8 @@ protected:
     void on_closed(CloseReason reason, const std::string& detail, TimePoint now) override;
     bool reconnects_after(CloseReason reason) const override;
     bool trusts_goodbye(CloseReason reason) const override {
-        return reason == CloseReason::kicked || reason == CloseReason::server_shutdown;
+        return reason == CloseReason::kicked || reason == CloseReason::server_shutdown ||
+               reason == CloseReason::queue_overflow;
     }
 
 private:

@@ -78,6 +78,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
     socket_ = std::make_unique<TcpStream>();
     decoder_ = FrameDecoder(decoder_.max_frame_size());
     writing_.clear();
+    writing_cut_ = 0;
     written_ = 0;
     write_shut_ = false;
     deadline_ = now + options_.handshake_timeout;
@@ -189,6 +190,8 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
         send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
+    } else if (farewell == Farewell::goodbye_only && had_socket) {
+        replace_queue(Goodbye{reason, detail});
     }
     // Settle the outbox before the game hears of the close, so a packet it sends in reply to
     // the event (say, while reconnecting) is not swept away with the old stream.
@@ -214,6 +217,25 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     flush(now);
 }
 
+void Connection::replace_queue(const Goodbye& goodbye) {
+    // The frame being written when the close came must be finished (the peer could read
+    // nothing after half a frame); the frames behind it are dropped. Through a simulated
+    // network, what it took is on the wire already, and is whole frames.
+    if (!sim_out_) {
+        std::size_t keep = std::min(writing_cut_, writing_.size());
+        while (keep < written_ && keep + frame_header_size <= writing_.size()) {
+            std::size_t size = 0;
+            for (std::size_t i = 0; i < 4; ++i) size |= std::size_t{writing_[keep + i]} << (8 * i);
+            keep += frame_header_size + size;
+        }
+        writing_.resize(std::min(keep, writing_.size()));
+    }
+    Bytes frame;
+    append_goodbye(frame, goodbye);
+    const std::size_t in_flight = writing_.size() - written_ + (sim_out_ ? sim_out_->bytes() : 0);
+    outbox_.drop_queued(in_flight, frame, reconnecting_);
+}
+
 void Connection::drop_stream() {
     // A stream cut mid-way cannot be resumed on another socket; untouched frames can be.
     std::size_t leftover = writing_.size() - written_;
@@ -222,6 +244,7 @@ void Connection::drop_stream() {
         sim_out_->clear();
     }
     writing_.clear();
+    writing_cut_ = 0;
     written_ = 0;
     if (took_ || outbox_.wrote_direct() || !reconnecting_) outbox_.reset(reconnecting_);
     else if (leftover > 0) outbox_.sent(leftover);  // the old stream's tail, no longer ours to send
@@ -256,7 +279,8 @@ TimePoint Connection::service(TimePoint now) {
             read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
         }
     }
-    if (phase_ != Phase::idle && phase_ != Phase::closing && overflowed(now)) return no_deadline;
+    // An overflow closes the connection, which still lingers to send its goodbye.
+    if (phase_ != Phase::idle && phase_ != Phase::closing) overflowed(now);
     deliver(now);
     return std::min(serve(now), simulation_due());
 }
@@ -312,7 +336,8 @@ TimePoint Connection::serve(TimePoint now) {
 bool Connection::overflowed(TimePoint now) {
     if (!outbox_.overflowed()) return false;
     close(CloseReason::queue_overflow,
-          "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent", Farewell::drop, now);
+          "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent",
+          Farewell::goodbye_only, now);
     return true;
 }
 
@@ -626,6 +651,7 @@ void Connection::flush(TimePoint now) {
     for (;;) {
         if (written_ == writing_.size()) {
             writing_.clear();
+            writing_cut_ = 0;
             written_ = 0;
             if (drain_first_) {  // wait for writable before the next piece of a big frame
                 if (holds) outbox_.hold_for_socket();
@@ -641,7 +667,7 @@ void Connection::flush(TimePoint now) {
                 if (sim_out_) {
                     feed_simulation(now);
                 } else {
-                    drain_first_ = outbox_.take(writing_);
+                    drain_first_ = outbox_.take(writing_, false, &writing_cut_);
                 }
             }
             if (sim_out_) sim_out_->take_due(now, writing_);

@@ -2,6 +2,9 @@
 // that stops reading pauses the socket and loses nothing.
 #include "raw_peer.hpp"
 
+#include <algorithm>
+#include <vector>
+
 using namespace nettest;
 using sprocket::CloseReason;
 using sprocket::EventKind;
@@ -39,6 +42,44 @@ TEST_CASE("a client that never reads is disconnected for overflow while the othe
     REQUIRE(overflowed);
     CHECK(server.clients().size() == 1);
     CHECK(reader.connected());
+}
+
+TEST_CASE("a client dropped for not reading is told why once it reads again") {
+    auto options = quick_server();
+    options.max_send_queue = 256 << 10;
+    options.linger = 5s;  // the goodbye waits for the client this long: slack for a busy machine
+    sprocket::Servo server(0, options);
+    auto client_options = quick_client();
+    client_options.max_receive_queue = 64 << 10;  // its I/O thread stops reading soon
+    sprocket::Sprocket client("127.0.0.1", server.port(), client_options);
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    const sprocket::ClientId id = server.clients().at(0).id;
+
+    // The client's game does not call get(): its I/O thread stops reading, the kernel's buffers
+    // fill up, then the server's send queue overflows while a frame is half written.
+    const Packet chunk{{"data", std::string(10'000, 'x')}};
+    bool left = false;
+    const auto deadline = Clock::now() + patience;
+    while (!left && Clock::now() < deadline) {
+        for (int i = 0; i < 10; ++i) server.send(id, chunk);
+        for (auto& e : server.poll()) {
+            if (e.kind != EventKind::left) continue;
+            CHECK(e.reason == CloseReason::queue_overflow);
+            left = true;
+        }
+        if (!left) server.wait(2ms);  // bounded: lets the I/O thread write what the socket takes
+    }
+    REQUIRE(left);
+
+    // Now it reads again: what was on its way, then the goodbye, not a bare end of the stream.
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(client, seen, last_is(EventKind::disconnected)));
+    const auto packets = std::count_if(seen.begin(), seen.end(), [](const auto& e) { return e.kind == EventKind::packet; });
+    INFO(packets << " packets, then " << seen.back().detail);
+    CHECK(packets > 0);
+    CHECK(seen.back().reason == CloseReason::queue_overflow);
+    CHECK(seen.back().detail.rfind("send queue overflow", 0) == 0);
 }
 
 TEST_CASE("a server whose game stops calling get() pauses reading and loses nothing") {

@@ -7,6 +7,7 @@
 /// and the atomics.
 
 #include <sprocket/detail/channel_counters.hpp>
+#include <sprocket/detail/control.hpp>
 #include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
 #include <sprocket/detail/outbox.hpp>
@@ -44,6 +45,9 @@ public:
         drop,     ///< close now; queued bytes are dropped (the peer is gone or hostile)
         flush,    ///< send what is queued (e.g. a reject), then close
         goodbye,  ///< send what is queued and a goodbye frame with the reason, then close
+        /// drop what is queued (the peer does not read it) but finish a frame begun on the
+        /// socket, then send a goodbye frame with the reason and close
+        goodbye_only,
     };
 
     explicit Connection(const ConnectionOptions& options);
@@ -132,8 +136,8 @@ protected:
     /// cut stream); only a connect that never got going keeps its queue. Asked once per close,
     /// before `on_closed`.
     virtual bool reconnects_after(CloseReason) const { return false; }
-    /// True when a goodbye's reason is reported as is (a client believes "kicked" and "server
-    /// shutdown"); otherwise it is reported as `closed_by_peer` with the reason in the detail.
+    /// True when a goodbye's reason is reported as is (a client believes "kicked", "server
+    /// shutdown" and "queue overflow"); otherwise it is reported as `closed_by_peer` with the reason in the detail.
     virtual bool trusts_goodbye(CloseReason) const { return false; }
 
 private:
@@ -169,6 +173,8 @@ private:
     TimePoint simulation_due() const;
     void release(TimePoint now);
     void drop_stream();
+    // Farewell::goodbye_only: what is queued is dropped, the goodbye goes in its place.
+    void replace_queue(const Goodbye& goodbye);
     // Closes with queue_overflow if the outbox overflowed; true if it did.
     bool overflowed(TimePoint now);
     bool reading() const;
@@ -187,6 +193,7 @@ private:
     bool drain_first_ = false;  // a piece of a big frame went out: take more once the socket drained
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent
+    std::size_t writing_cut_ = 0;  // bytes at the start of writing_ that finish a frame begun before it
     Phase phase_ = Phase::idle;
     bool write_shut_ = false;
     bool took_ = false;        // bytes were taken from the outbox for this socket
