@@ -2,8 +2,14 @@
 // that stops reading pauses the socket and loses nothing.
 #include "raw_peer.hpp"
 
+#include <sprocket/codec.hpp>
+#include <sprocket/detail/outbox.hpp>
+
 #include <algorithm>
 #include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 using namespace nettest;
 using sprocket::CloseReason;
@@ -80,6 +86,53 @@ TEST_CASE("a client dropped for not reading is told why once it reads again") {
     CHECK(packets > 0);
     CHECK(seen.back().reason == CloseReason::queue_overflow);
     CHECK(seen.back().detail.rfind("send queue overflow", 0) == 0);
+}
+
+TEST_CASE("an overflow's goodbye follows the rest of a frame a direct write began, and nothing else") {
+    RawListener listener;
+    RawPeer sender;
+    REQUIRE(sender.connect(listener.port()));
+    RawPeer receiver;  // reads only to make a little room
+    REQUIRE(receiver.accept(listener.listener));
+    const int small = 8 << 10;
+    ::setsockopt(sender.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    // Fill the connection up, then let a little go: the socket takes part of a frame, not all.
+    const sprocket::Bytes filler(64 << 10, 1);
+    std::size_t filled = 0;
+    for (std::size_t n = 1; n > 0;) filled += n = sprocket::detail::send_now(sender.fd(), filler.data(), filler.size());
+    std::uint8_t buffer[64 << 10];
+    for (std::size_t drained = 0; drained < std::min<std::size_t>(filled, 256 << 10);) {
+        std::size_t got = 0;
+        REQUIRE(receiver.socket().receive(buffer, sizeof buffer, got) == sf::Socket::Done);
+        drained += got;
+    }
+    pollfd room{sender.fd(), POLLOUT, 0};
+    REQUIRE(::poll(&room, 1, static_cast<int>(patience.count())) == 1);
+
+    sprocket::detail::Outbox box(1 << 20, 1 << 20);
+    box.allow_direct(sender.fd());
+    const Packet packet{{"data", std::string(60'000, 'x')}};
+    sprocket::Bytes frame;
+    sprocket::append_packet_frame(frame, packet);
+    std::size_t written = 0;
+    REQUIRE(box.push_packet(packet, nullptr, &written) == sprocket::detail::Outbox::Push::queued);
+    INFO("the socket took " << written << " of " << frame.size() << " bytes");
+    REQUIRE(written > 0);
+    REQUIRE(written < frame.size());
+    REQUIRE(box.push_packet(packet) == sprocket::detail::Outbox::Push::queued);  // queued behind it
+
+    sprocket::Bytes goodbye;
+    sprocket::detail::append_goodbye(goodbye, {CloseReason::queue_overflow, "send queue overflow"});
+    box.drop_queued(0, goodbye, false);
+    CHECK(box.unsent() == frame.size() - written + goodbye.size());
+    CHECK(box.push_packet(packet) == sprocket::detail::Outbox::Push::closed);
+    sprocket::Bytes out;
+    std::size_t cut = 0;
+    box.take(out, false, &cut);
+    CHECK(cut == frame.size() - written);
+    sprocket::Bytes expected(frame.begin() + static_cast<std::ptrdiff_t>(written), frame.end());
+    expected.insert(expected.end(), goodbye.begin(), goodbye.end());
+    CHECK(out == expected);
 }
 
 TEST_CASE("a server whose game stops calling get() pauses reading and loses nothing") {
