@@ -126,14 +126,15 @@ void Connection::start_simulation(TimePoint now) {
 
 TimePoint Connection::simulation_due() const {
     if (!sim_out_ || phase_ == Phase::idle) return no_deadline;
-    return std::min({sim_out_->next_due(), sim_in_->next_due(), sim_more_at_});
+    // While the socket is full, what is due waits for it to drain (writable), not for a timer.
+    const bool blocked = written_ < writing_.size();
+    return std::min({blocked ? no_deadline : sim_out_->next_due(), sim_in_->next_due(), sim_more_at_});
 }
 
 void Connection::feed_simulation(TimePoint now) {
     // A real link takes bytes only as fast as it carries them, and so does the simulated one:
     // what it could not have sent by now stays in the outbox (still counted as unsent), where
     // other channels' packets and heartbeats pass the pieces of a big frame.
-    sim_more_at_ = no_deadline;
     if (options_.simulate.bandwidth == 0) {  // no cap: everything leaves at once
         outbox_.take(staged_, true);
         sim_out_->push(now, staged_.data(), staged_.size());
@@ -646,6 +647,7 @@ void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
 
 void Connection::flush(TimePoint now) {
     recheck_ = no_deadline;
+    sim_more_at_ = no_deadline;  // feed_simulation sets it again while the simulated link is busy
     if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
     const bool holds = phase_ == Phase::open && !sim_out_;  // Outbox::hold applies
     for (;;) {

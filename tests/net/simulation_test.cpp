@@ -1,9 +1,11 @@
 // The network simulator (Simulation, SPROCKET_SIM): latency, jitter, bandwidth and stalls on
 // 127.0.0.1, with ordering and completeness kept.
 #include "helpers.hpp"
+#include "raw_peer.hpp"
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -304,4 +306,39 @@ TEST_CASE("under a fast bandwidth cap, packets sent during a 16 MiB transfer arr
     // Those sent in the last few ms may arrive just behind its last piece; the rest before it.
     CHECK(race.before_big() >= race.sent.size() * 8 / 10);
     CHECK(race.worst() < 300.0);
+}
+
+TEST_CASE("a simulated link whose peer stops reading waits for the socket, without spinning") {
+    RawListener listener;
+    auto options = simulated("bandwidth=50MB");
+    options.max_send_queue = 64 << 20;
+    options.timeout = 60s;  // the raw peer below never sends a heartbeat
+    sprocket::Sprocket client("127.0.0.1", listener.port(), options);
+    RawPeer peer;  // welcomes the client, then reads nothing
+    welcome(peer, listener, 1);
+    REQUIRE(connect(client));
+    const Packet chunk{{"data", sprocket::Bytes(100'000, 9)}};
+    for (int i = 0; i < 200; ++i) REQUIRE(client.send(chunk));  // 20 MB: far more than the socket holds
+    // The socket is full once the queue stops shrinking (bounded waits of 100 ms).
+    std::size_t queued = client.stats().send_queue;
+    REQUIRE(until(client, [&] {
+        const std::size_t now = client.stats().send_queue;
+        const bool stuck = now == queued;
+        queued = now;
+        return stuck;
+    }));
+    REQUIRE(queued > 0);
+    auto cpu = [] {
+        timespec t{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;  // ms
+    };
+    const double cpu_before = cpu();
+    const auto start = Clock::now();
+    until(client, [&] { return ms_since(start) >= 1000.0; });  // the process should idle meanwhile
+    const double used = cpu() - cpu_before;
+    const double wall = ms_since(start);
+    MESSAGE("cpu " << used << " ms in " << wall << " ms");
+    CHECK(used < 0.3 * wall);
+    CHECK(client.connected());
 }
