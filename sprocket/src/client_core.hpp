@@ -45,7 +45,8 @@ protected:
     void on_stalled(const std::string& text) override { report(Event{EventKind::stalled, id(), {}, CloseReason::none, text}); }
     bool reconnects_after(CloseReason reason) const override;
     bool trusts_goodbye(CloseReason reason) const override {
-        return reason == CloseReason::kicked || reason == CloseReason::server_shutdown;
+        return reason == CloseReason::kicked || reason == CloseReason::server_shutdown ||
+               reason == CloseReason::queue_overflow;
     }
 
 private:

@@ -19,6 +19,10 @@ constexpr std::size_t read_turn = std::size_t{1} << 20;   // bytes
 // A socket counts as writable while less than this is unsent in the kernel (TCP_NOTSENT_LOWAT):
 // pieces of a big frame go out one per drained socket, so small frames never queue behind more.
 constexpr int unsent_mark = 256 << 10;  // bytes
+// A simulated bandwidth cap: bytes are taken from the outbox once the link has less than this
+// of its time left to send what it holds, and a big frame goes in pieces of about sim_piece.
+constexpr auto sim_backlog = std::chrono::milliseconds(5);
+constexpr auto sim_piece = std::chrono::milliseconds(10);
 
 std::uint64_t stamp(TimePoint t) {
     return static_cast<std::uint64_t>(
@@ -74,6 +78,7 @@ void Connection::start_connect(const sf::IpAddress& address, std::uint16_t port,
     socket_ = std::make_unique<TcpStream>();
     decoder_ = FrameDecoder(decoder_.max_frame_size());
     writing_.clear();
+    writing_cut_ = 0;
     written_ = 0;
     write_shut_ = false;
     deadline_ = now + options_.handshake_timeout;
@@ -112,12 +117,42 @@ void Connection::start_simulation(TimePoint now) {
     std::uint32_t seed = options_.simulate.seed;
     if (seed == 0) seed = std::random_device{}();
     sim_out_.emplace(options_.simulate, now, seed);
+    sim_more_at_ = no_deadline;
+    // Pieces of about sim_piece of the link's time: what other frames wait behind at most.
+    const std::size_t rate = options_.simulate.bandwidth;
+    outbox_.cap_pieces(rate == 0 ? SIZE_MAX : std::max<std::size_t>(rate * sim_piece.count() / 1000, 1024));
     sim_in_.emplace(options_.simulate, now, seed ^ 0x9e3779b9u);
 }
 
 TimePoint Connection::simulation_due() const {
     if (!sim_out_ || phase_ == Phase::idle) return no_deadline;
-    return std::min(sim_out_->next_due(), sim_in_->next_due());
+    // While the socket is full, what is due waits for it to drain (writable), not for a timer.
+    const bool blocked = written_ < writing_.size();
+    return std::min({blocked ? no_deadline : sim_out_->next_due(), sim_in_->next_due(), sim_more_at_});
+}
+
+void Connection::feed_simulation(TimePoint now) {
+    // A real link takes bytes only as fast as it carries them, and so does the simulated one:
+    // what it could not have sent by now stays in the outbox (still counted as unsent), where
+    // other channels' packets and heartbeats pass the pieces of a big frame.
+    if (options_.simulate.bandwidth == 0) {  // no cap: everything leaves at once
+        outbox_.take(staged_, true);
+        sim_out_->push(now, staged_.data(), staged_.size());
+        staged_.clear();
+        took_ = true;
+        return;
+    }
+    while (outbox_.has_data()) {
+        const TimePoint free = sim_out_->link_free();
+        if (free - now > sim_backlog) {
+            sim_more_at_ = free - sim_backlog;
+            return;
+        }
+        outbox_.take(staged_);  // the queued small frames, then one piece of a big one
+        sim_out_->push(now, staged_.data(), staged_.size());
+        staged_.clear();
+        took_ = true;
+    }
 }
 
 void Connection::deliver(TimePoint now) {
@@ -156,6 +191,8 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
         send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
+    } else if (farewell == Farewell::goodbye_only && had_socket) {
+        replace_queue(Goodbye{reason, detail});
     }
     // Settle the outbox before the game hears of the close, so a packet it sends in reply to
     // the event (say, while reconnecting) is not swept away with the old stream.
@@ -181,6 +218,25 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     flush(now);
 }
 
+void Connection::replace_queue(const Goodbye& goodbye) {
+    // The frame being written when the close came must be finished (the peer could read
+    // nothing after half a frame); the frames behind it are dropped. Through a simulated
+    // network, what it took is on the wire already, and is whole frames.
+    if (!sim_out_) {
+        std::size_t keep = std::min(writing_cut_, writing_.size());
+        while (keep < written_ && keep + frame_header_size <= writing_.size()) {
+            std::size_t size = 0;
+            for (std::size_t i = 0; i < 4; ++i) size |= std::size_t{writing_[keep + i]} << (8 * i);
+            keep += frame_header_size + size;
+        }
+        writing_.resize(std::min(keep, writing_.size()));
+    }
+    Bytes frame;
+    append_goodbye(frame, goodbye);
+    const std::size_t in_flight = writing_.size() - written_ + (sim_out_ ? sim_out_->bytes() : 0);
+    outbox_.drop_queued(in_flight, frame, reconnecting_);
+}
+
 void Connection::drop_stream() {
     // A stream cut mid-way cannot be resumed on another socket; untouched frames can be.
     std::size_t leftover = writing_.size() - written_;
@@ -189,6 +245,7 @@ void Connection::drop_stream() {
         sim_out_->clear();
     }
     writing_.clear();
+    writing_cut_ = 0;
     written_ = 0;
     if (took_ || outbox_.wrote_direct() || !reconnecting_) outbox_.reset(reconnecting_);
     else if (leftover > 0) outbox_.sent(leftover);  // the old stream's tail, no longer ours to send
@@ -210,6 +267,7 @@ void Connection::release(TimePoint now) {
     read_buffer_.store(0, std::memory_order_relaxed);
     sim_out_.reset();
     sim_in_.reset();
+    sim_more_at_ = no_deadline;
     peer_ended_ = false;
     on_released(now);
 }
@@ -225,7 +283,8 @@ TimePoint Connection::service(TimePoint now) {
             read_buffer_.store(decoder_.capacity(), std::memory_order_relaxed);
         }
     }
-    if (phase_ != Phase::idle && phase_ != Phase::closing && overflowed(now)) return no_deadline;
+    // An overflow closes the connection, which still lingers to send its goodbye.
+    if (phase_ != Phase::idle && phase_ != Phase::closing) overflowed(now);
     deliver(now);
     return std::min(serve(now), simulation_due());
 }
@@ -281,7 +340,8 @@ TimePoint Connection::serve(TimePoint now) {
 bool Connection::overflowed(TimePoint now) {
     if (!outbox_.overflowed()) return false;
     close(CloseReason::queue_overflow,
-          "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent", Farewell::drop, now);
+          "send queue overflow: more than " + std::to_string(outbox_.limit()) + " bytes unsent",
+          Farewell::goodbye_only, now);
     return true;
 }
 
@@ -596,11 +656,13 @@ void Connection::lost(sf::Socket::Status status, int error, TimePoint now) {
 
 void Connection::flush(TimePoint now) {
     recheck_ = no_deadline;
+    sim_more_at_ = no_deadline;  // feed_simulation sets it again while the simulated link is busy
     if (!socket_ || phase_ == Phase::connecting || phase_ == Phase::idle) return;
     const bool holds = phase_ == Phase::open && !sim_out_;  // Outbox::hold applies
     for (;;) {
         if (written_ == writing_.size()) {
             writing_.clear();
+            writing_cut_ = 0;
             written_ = 0;
             if (drain_first_) {  // wait for writable before the next piece of a big frame
                 if (holds) outbox_.hold_for_socket();
@@ -614,13 +676,9 @@ void Connection::flush(TimePoint now) {
             }
             if (outbox_.has_data() && !(phase_ == Phase::closing && reconnecting_)) {
                 if (sim_out_) {
-                    // The simulated network takes the bytes now and lets them out when due.
-                    drain_first_ = outbox_.take(staged_);
-                    sim_out_->push(now, staged_.data(), staged_.size());
-                    staged_.clear();
-                    took_ = true;
+                    feed_simulation(now);
                 } else {
-                    drain_first_ = outbox_.take(writing_);
+                    drain_first_ = outbox_.take(writing_, false, &writing_cut_);
                 }
             }
             if (sim_out_) sim_out_->take_due(now, writing_);
@@ -652,7 +710,8 @@ void Connection::flush(TimePoint now) {
         if (outbox_.direct_descriptor() != fd) outbox_.allow_direct(fd);
     }
     // A closing connection now half-closes and waits for the peer's end.
-    if (phase_ == Phase::closing && !write_shut_ && !drain_first_ && !(sim_out_ && !sim_out_->empty())) {
+    const bool sim_holds = sim_out_ && (!sim_out_->empty() || sim_more_at_ != no_deadline);
+    if (phase_ == Phase::closing && !write_shut_ && !drain_first_ && !sim_holds) {
         shutdown_write(static_cast<int>(socket_->getHandle()));
         write_shut_ = true;
     }

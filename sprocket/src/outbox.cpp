@@ -149,6 +149,7 @@ Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, 
             return result;
         }
         pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+        if (n > 0) cut_ = pending_.size();  // the rest of a frame begun on the socket
         direct_fd_.store(-1);  // the I/O thread sends the rest, or finds the socket's error
         added -= n;
     }
@@ -204,9 +205,11 @@ std::size_t Outbox::unsent() const {
     return unsent_;
 }
 
-bool Outbox::take(Bytes& out, bool all) {
+bool Outbox::take(Bytes& out, bool all, std::size_t* cut) {
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(pending_);
+    if (cut) *cut = cut_;
+    cut_ = 0;
     if (!out.empty() || !bulk_.empty()) {
         last_take_ = std::chrono::steady_clock::now();
         // One packet per take (a reply, a ping) is no stream, unless it was pushed right behind
@@ -227,7 +230,7 @@ bool Outbox::take(Bytes& out, bool all) {
     } else {
         piece_ = piece_size;
     }
-    const std::size_t piece = std::min(piece_, max_frame_);
+    const std::size_t piece = std::min({piece_, max_frame_, piece_cap_});
     bool took_piece = false;
     while (!bulk_.empty()) {
         Bulk& bulk = bulk_.front();
@@ -254,6 +257,11 @@ bool Outbox::take(Bytes& out, bool all) {
     return more;
 }
 
+void Outbox::cap_pieces(std::size_t most) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    piece_cap_ = std::max<std::size_t>(most, 1);
+}
+
 void Outbox::allow_direct(int descriptor) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (pending_.empty() && bulk_.empty() && !held_.load()) direct_fd_.store(descriptor);
@@ -274,6 +282,22 @@ void Outbox::sent(std::size_t n) {
     unsent_ -= n;
 }
 
+void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.resize(cut_);  // a frame begun on the socket is finished, nothing else
+    pending_.insert(pending_.end(), last.begin(), last.end());
+    bulk_.clear();
+    unsent_ = in_flight + pending_.size();
+    overflowed_.store(false);  // dealt with: a reconnecting client's next connection starts afresh
+    accepting_ = accept;
+    has_data_.store(!pending_.empty());
+    direct_fd_.store(-1);
+    held_.store(false);
+    for_socket_ = false;
+    pushed_ = 0;
+    piece_at_ = {};
+}
+
 void Outbox::stop_accepting() {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = false;
@@ -283,6 +307,7 @@ void Outbox::reset(bool accept) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.clear();
     bulk_.clear();
+    cut_ = 0;
     unsent_ = 0;
     accepting_ = accept;
     direct_fd_.store(-1);

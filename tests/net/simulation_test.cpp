@@ -1,11 +1,14 @@
 // The network simulator (Simulation, SPROCKET_SIM): latency, jitter, bandwidth and stalls on
 // 127.0.0.1, with ordering and completeness kept.
 #include "helpers.hpp"
+#include "raw_peer.hpp"
 
 #include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace nettest;
 using sprocket::Packet;
@@ -46,6 +49,62 @@ sprocket::SprocketOptions simulated(const std::string& text) {
     options.simulate = Simulation::parse(text);
     return options;
 }
+
+Packet on(const std::string& channel, Packet packet) {
+    packet.set_channel(channel);
+    return packet;
+}
+
+// A big packet on "assets" through a client's simulated link, then small packets on "state"
+// every 10 ms while it is on its way: when each arrived at the server, and the big one.
+struct BulkRace {
+    std::vector<double> sent;      // ms since the big packet was sent
+    std::vector<double> arrived;   // the same; -1: never
+    double big = -1;
+    std::size_t queued = 0;        // the client's send_queue right after the first state packet
+
+    // State packets are sent until the big packet arrives, at most `states` of them.
+    void run(sprocket::Servo& server, sprocket::Sprocket& client, std::size_t big_size, std::size_t states) {
+        const auto start = Clock::now();
+        REQUIRE(client.send(on("assets", Packet{{"blob", sprocket::Bytes(big_size, 0x42)}})));
+        const auto deadline = start + patience;
+        std::size_t received = 0;
+        while ((big < 0 || received < sent.size()) && Clock::now() < deadline) {
+            const bool sending = big < 0 && sent.size() < states;
+            if (sending && ms_since(start) >= 10.0 * static_cast<double>(sent.size())) {
+                REQUIRE(client.send(on("state", Packet{{"seq", static_cast<int>(sent.size())}})));
+                sent.push_back(ms_since(start));
+                arrived.push_back(-1);
+                if (sent.size() == 1) queued = client.stats().send_queue;
+            }
+            // A bounded wait for input: until the next 10 ms mark while sending, else a while.
+            const auto mark = start + Millis(10 * sent.size());
+            const auto wait = sending ? std::chrono::ceil<Millis>(mark - Clock::now()) : Millis(20);
+            for (auto& m : server.get(std::max(wait, Millis(1)))) {
+                if (m.packet.channel() == "assets") {
+                    big = ms_since(start);
+                    continue;
+                }
+                const auto seq = static_cast<std::size_t>(m.packet.get<int>("seq"));
+                REQUIRE(seq < arrived.size());
+                arrived[seq] = ms_since(start);
+                ++received;
+            }
+        }
+        MESSAGE("big packet after " << big << " ms; " << sent.size() << " state packets, " << before_big()
+                                    << " arrived before it; worst wait " << worst() << " ms");
+    }
+    std::size_t before_big() const {
+        std::size_t n = 0;
+        for (double a : arrived) n += a >= 0 && a < big;
+        return n;
+    }
+    double worst() const {
+        double most = 0;
+        for (std::size_t i = 0; i < sent.size(); ++i) most = std::max(most, arrived[i] < 0 ? 1e9 : arrived[i] - sent[i]);
+        return most;
+    }
+};
 
 struct EnvironmentVariable {
     explicit EnvironmentVariable(const char* value) { ::setenv("SPROCKET_SIM", value, 1); }
@@ -196,4 +255,90 @@ TEST_CASE("what a closing server sent before its goodbye arrives first, however 
     CHECK(got.size() == 10);
     CHECK(seen.back().reason == sprocket::CloseReason::kicked);
     CHECK(seen.back().detail.find("that's all") != std::string::npos);
+}
+
+TEST_CASE("under a slow bandwidth cap, other channels and heartbeats pass a big packet") {
+    // The 64 KB/s link with a 500 KB packet (~8 s), scaled down: 256 KB/s and 768 KB, ~3 s.
+    sprocket::Servo server(0, quick_server());
+    auto options = simulated("bandwidth=256KB");
+    options.heartbeat_interval = Millis(200);  // few samples: a late one would weigh heavily
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    BulkRace race;
+    race.run(server, client, 768'000, 30);
+    REQUIRE(race.big >= 0);
+    CHECK(race.big >= 2500.0);           // the cap still holds the big packet back
+    CHECK(race.queued > 500'000);        // and what waits for the link counts as unsent
+    REQUIRE(race.sent.size() == 30);
+    REQUIRE(race.arrived.front() >= 0);
+    CHECK(race.arrived.front() - race.sent.front() < 500.0);  // not behind the whole big packet
+    CHECK(race.before_big() == race.sent.size());
+    CHECK(race.worst() < 1000.0);
+    // Heartbeats went through meanwhile: after a packet sent now makes the round trip, every
+    // pong answered before it has been measured, and none waited behind the big packet.
+    REQUIRE(client.send(on("state", Packet{{"last", true}})));
+    const auto last = receive(server, 1);
+    REQUIRE(last.size() == 1);
+    server.send(last.front().client, last.front().packet);
+    REQUIRE(receive(client, 1).size() == 1);
+    MESSAGE("rtt " << client.rtt().count() << " us, server's view " << server.clients().at(0).rtt.count() << " us");
+    CHECK(client.rtt() < Millis(300));
+    CHECK(server.clients().at(0).rtt < Millis(300));
+}
+
+TEST_CASE("under a fast bandwidth cap, packets sent during a 16 MiB transfer arrive before it") {
+    auto server_options = quick_server();
+    server_options.max_frame_size = 32 << 20;
+    server_options.max_receive_queue = 64 << 20;
+    sprocket::Servo server(0, server_options);
+    auto options = simulated("bandwidth=20MB");
+    options.max_frame_size = 32 << 20;
+    options.max_send_queue = 64 << 20;
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    REQUIRE(connect(client));
+    REQUIRE(until_clients(server, 1));
+    BulkRace race;
+    race.run(server, client, std::size_t{16} << 20, 400);  // ~840 ms on the link
+    REQUIRE(race.big >= 0);
+    CHECK(race.big >= 700.0);
+    REQUIRE(race.sent.size() >= 20);
+    // Those sent in the last few ms may arrive just behind its last piece; the rest before it.
+    CHECK(race.before_big() >= race.sent.size() * 8 / 10);
+    CHECK(race.worst() < 300.0);
+}
+
+TEST_CASE("a simulated link whose peer stops reading waits for the socket, without spinning") {
+    RawListener listener;
+    auto options = simulated("bandwidth=50MB");
+    options.max_send_queue = 64 << 20;
+    options.timeout = 60s;  // the raw peer below never sends a heartbeat
+    sprocket::Sprocket client("127.0.0.1", listener.port(), options);
+    RawPeer peer;  // welcomes the client, then reads nothing
+    welcome(peer, listener, 1);
+    REQUIRE(connect(client));
+    const Packet chunk{{"data", sprocket::Bytes(100'000, 9)}};
+    for (int i = 0; i < 200; ++i) REQUIRE(client.send(chunk));  // 20 MB: far more than the socket holds
+    // The socket is full once the queue stops shrinking (bounded waits of 100 ms).
+    std::size_t queued = client.stats().send_queue;
+    REQUIRE(until(client, [&] {
+        const std::size_t now = client.stats().send_queue;
+        const bool stuck = now == queued;
+        queued = now;
+        return stuck;
+    }));
+    REQUIRE(queued > 0);
+    auto cpu = [] {
+        timespec t{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;  // ms
+    };
+    const double cpu_before = cpu();
+    const auto start = Clock::now();
+    until(client, [&] { return ms_since(start) >= 1000.0; });  // the process should idle meanwhile
+    const double used = cpu() - cpu_before;
+    const double wall = ms_since(start);
+    MESSAGE("cpu " << used << " ms in " << wall << " ms");
+    CHECK(used < 0.3 * wall);
+    CHECK(client.connected());
 }

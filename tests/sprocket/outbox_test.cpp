@@ -211,6 +211,30 @@ TEST_CASE("a big packet pushed by move leaves in pieces from its own values: the
     }
 }
 
+TEST_CASE("capped pieces (a slow simulated link) are no bigger than the cap, and small frames pass between them") {
+    Outbox box(big, big);
+    box.cap_pieces(1000);
+    Packet asset{{"data", Bytes(100'000, 7)}};
+    asset.set_channel("assets");
+    REQUIRE(box.push_packet(asset) == Outbox::Push::queued);
+    std::vector<std::uint8_t> kinds;
+    FrameDecoder decoder(big);
+    for (int takes = 0; box.has_data() && takes < 1000; ++takes) {
+        if (takes == 3) REQUIRE(box.push_packet(state(1)) == Outbox::Push::queued);
+        Bytes out;
+        box.take(out);
+        decoder.feed(out.data(), out.size());
+        FrameView frame;
+        while (decoder.next(frame) == FrameStatus::ready) {
+            kinds.push_back(frame.kind);
+            if (frame.kind == static_cast<std::uint8_t>(FrameKind::fragment)) CHECK(frame.size <= 1000);
+        }
+    }
+    REQUIRE(kinds.size() > 100);
+    // The state packet went out with the fourth take, ahead of its piece.
+    CHECK(kinds[3] == static_cast<std::uint8_t>(FrameKind::packet));
+}
+
 TEST_CASE("a small packet pushed by move is copied and left as it was") {
     Outbox box(big, big);
     Packet packet = state(1);

@@ -49,7 +49,10 @@ enum class CloseReason : std::uint8_t {
     timeout = 3,          ///< nothing heard for `timeout`, or the handshake took too long
     rejected = 4,         ///< the server refused the handshake (the detail says why)
     protocol_error = 5,   ///< the peer sent bytes that are not sprocket's protocol
-    queue_overflow = 6,   ///< the peer stopped reading and the send queue filled up
+    /// The peer stopped reading and the send queue filled up. A client dropped so by its server
+    /// sees it too, from the server's goodbye, once it reads again within the server's `linger`;
+    /// if the goodbye could not get into its socket by then, it sees `closed_by_peer`.
+    queue_overflow = 6,
     kicked = 7,           ///< the server kicked this client (the detail is the server's reason)
     server_shutdown = 8,  ///< the server is going away
     connect_failed = 9,   ///< could not connect: refused, unreachable, no free descriptor

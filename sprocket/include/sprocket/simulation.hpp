@@ -26,7 +26,9 @@ struct Simulation {
     /// chunk is never delivered before the one sent ahead of it.
     Millis jitter{0};
     /// Bytes per second each way (0: unlimited). Bytes queue behind the cap like behind a slow
-    /// link, and count in `Stats::send_queue`, so `max_send_queue` can overflow.
+    /// link, and count in `Stats::send_queue`, so `max_send_queue` can overflow. They leave the
+    /// send queue only as fast as the link carries them (a big packet in pieces of about 10 ms
+    /// of it), so other channels and heartbeats pass a big packet as they would on a real link.
     std::size_t bandwidth = 0;
     /// Every `stall_every`, nothing moves either way for `stall` (0: never). A stall longer than
     /// `timeout` disconnects, as a real one would.

@@ -7,6 +7,7 @@
 /// and the atomics.
 
 #include <sprocket/detail/channel_counters.hpp>
+#include <sprocket/detail/control.hpp>
 #include <sprocket/detail/delay_line.hpp>
 #include <sprocket/detail/inbox.hpp>
 #include <sprocket/detail/receive_pause.hpp>
@@ -45,6 +46,9 @@ public:
         drop,     ///< close now; queued bytes are dropped (the peer is gone or hostile)
         flush,    ///< send what is queued (e.g. a reject), then close
         goodbye,  ///< send what is queued and a goodbye frame with the reason, then close
+        /// drop what is queued (the peer does not read it) but finish a frame begun on the
+        /// socket, then send a goodbye frame with the reason and close
+        goodbye_only,
     };
 
     explicit Connection(const ConnectionOptions& options);
@@ -137,11 +141,12 @@ protected:
     virtual bool reconnects_after(CloseReason) const { return false; }
     /// The inbox this connection's packets wait in for the game.
     virtual Inbox& receiving() = 0;
-    /// Reading is paused and a take of the game left it so: `text` says which channel's
-    /// packets hold the queue (see detail/receive_pause.hpp). Report it to the game.
+    /// Reading is paused and the game's reads left it so: `text` says which channel's packets
+    /// hold the queue (see detail/receive_pause.hpp). Report it to the game.
     virtual void on_stalled(const std::string& text) = 0;
-    /// True when a goodbye's reason is reported as is (a client believes "kicked" and "server
-    /// shutdown"); otherwise it is reported as `closed_by_peer` with the reason in the detail.
+    /// True when a goodbye's reason is reported as is (a client believes "kicked", "server
+    /// shutdown" and "queue overflow"); otherwise it is reported as `closed_by_peer` with the
+    /// reason in the detail.
     virtual bool trusts_goodbye(CloseReason) const { return false; }
 
 private:
@@ -172,9 +177,13 @@ private:
     // Simulation: delay lines for a new socket; feeding the decoder what is due; next timer.
     void start_simulation(TimePoint now);
     void deliver(TimePoint now);
+    // Moves from the outbox into sim_out_ what the simulated link could carry by now.
+    void feed_simulation(TimePoint now);
     TimePoint simulation_due() const;
     void release(TimePoint now);
     void drop_stream();
+    // Farewell::goodbye_only: what is queued is dropped, the goodbye goes in its place.
+    void replace_queue(const Goodbye& goodbye);
     // Closes with queue_overflow if the outbox overflowed; true if it did.
     bool overflowed(TimePoint now);
     bool reading() const;
@@ -194,6 +203,7 @@ private:
     bool drain_first_ = false;  // a piece of a big frame went out: take more once the socket drained
     Bytes writing_;            // taken from the outbox, being sent
     std::size_t written_ = 0;  // bytes of writing_ already sent
+    std::size_t writing_cut_ = 0;  // bytes at the start of writing_ that finish a frame begun before it
     Phase phase_ = Phase::idle;
     bool write_shut_ = false;
     bool took_ = false;        // bytes were taken from the outbox for this socket
@@ -203,6 +213,7 @@ private:
     std::optional<DelayLine> sim_out_;
     std::optional<DelayLine> sim_in_;
     Bytes staged_;  // taken from the outbox on its way into sim_out_
+    TimePoint sim_more_at_ = no_deadline;  // the outbox waits for the simulated link until then
     // The peer's end (or a socket error) read while sim_in_ still held bytes: reported after them.
     bool peer_ended_ = false;
     sf::Socket::Status end_status_ = sf::Socket::Disconnected;

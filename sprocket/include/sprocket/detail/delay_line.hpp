@@ -25,6 +25,9 @@ public:
     std::size_t take_due(TimePoint now, Bytes& out);
     /// When the next bytes are due (`no_deadline` when empty).
     TimePoint next_due() const { return chunks_.empty() ? no_deadline : chunks_.front().due; }
+    /// When the capped link will have sent everything pushed so far (at or before `now` when it
+    /// is idle, and always without a bandwidth cap). Latency, jitter and stalls come on top.
+    TimePoint link_free() const { return link_free_; }
     /// Bytes held back now.
     std::size_t bytes() const { return bytes_; }
     bool empty() const { return chunks_.empty(); }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -70,6 +71,9 @@ public:
     static constexpr std::size_t piece_min = std::size_t{64} << 10;   // bytes
     static constexpr std::size_t piece_max = std::size_t{4} << 20;    // bytes
     static constexpr std::chrono::microseconds piece_time{1000};
+    /// I/O thread: pieces of big frames are at most `most` bytes from now on (a simulated slow
+    /// link, which must not make small frames wait behind a second of its time). SIZE_MAX: no cap.
+    void cap_pieces(std::size_t most);
     /// Appends a control frame built by `build(Bytes&)`, even past the limit (a goodbye must go
     /// out); but once past it the outbox counts as overflowed, so a peer that makes us answer
     /// (pings it never reads the pongs of) cannot grow it without bound. With `front`, the
@@ -143,10 +147,19 @@ public:
     /// plus one piece of a big frame (`all`: every byte queued, for a stream about to end).
     /// True when a piece was taken and more of the bulk lane waits: the caller should let the
     /// socket drain before taking more, so small frames queued meanwhile are not behind a
-    /// kernel buffer full of it.
-    bool take(Bytes& out, bool all = false);
+    /// kernel buffer full of it. `cut`, if given, gets how many bytes at the start of `out`
+    /// finish a frame whose beginning a direct write put on the socket (0 usually): the rest
+    /// of `out` is whole frames.
+    bool take(Bytes& out, bool all = false, std::size_t* cut = nullptr);
     /// I/O thread: `n` bytes taken earlier reached the kernel.
     void sent(std::size_t n);
+    /// I/O thread, closing for a peer that does not read: drops everything queued except the
+    /// rest of a frame a direct write began on the socket (which must be finished, or the peer
+    /// could not read what follows), and queues `last` (a goodbye) right after it. `in_flight`:
+    /// bytes taken and not yet sent, which stay counted as unsent. The outbox no longer counts
+    /// as overflowed. With `accept`, new pushes are queued (for a reconnecting client's next
+    /// connection); without, they return `closed`.
+    void drop_queued(std::size_t in_flight, const Bytes& last, bool accept);
     /// Keeps what is queued but refuses new pushes (`closed`): the connection is closing.
     void stop_accepting();
     /// Drops everything queued. With `accept`, new pushes are queued (for the next connection
@@ -198,9 +211,11 @@ private:
     bool streaming_ = false;   // that take held two packets, or one right behind another: a stream
     std::size_t piece_ = piece_size;  // the next piece's size (I/O thread)
     std::size_t piece_taken_ = 0;     // the size of the last piece taken
+    std::size_t piece_cap_ = SIZE_MAX;  // cap_pieces
     std::chrono::steady_clock::time_point piece_at_{};  // when the last piece was taken, if more waited
     std::atomic<int> direct_fd_{-1};  // written under mutex_
     bool wrote_direct_ = false;
+    std::size_t cut_ = 0;  // bytes at the head of pending_ that finish a frame a direct write began
     std::chrono::steady_clock::time_point last_push_{};
     bool burst_ = false;  // the last push came within burst_gap of the one before
     std::atomic<bool> heard_{false};  // packets arrived since the last push (see heard)
