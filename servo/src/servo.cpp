@@ -26,10 +26,17 @@ std::vector<Message> messages_of(const std::shared_ptr<ServoCore>& core, Select&
     return messages;
 }
 
+// Connection::prepare, plus the server's own settings.
+ServoOptions& prepared(ServoOptions& options) {
+    detail::Connection::prepare(options);
+    if (options.max_pending == 0) throw std::invalid_argument("sprocket: max_pending must be at least 1");
+    return options;
+}
+
 }  // namespace
 
 Servo::Servo(std::uint16_t port, ServoOptions options)
-    : reactor_((detail::Connection::prepare(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
+    : reactor_((prepared(options), detail::Reactor::acquire())), core_(std::make_shared<ServoCore>(*reactor_, options)) {
     core_->listen(core_->options.host, port);
 }
 
@@ -125,23 +132,41 @@ bool Servo::send(ClientId client, std::initializer_list<Map::Field> fields) {
     });
 }
 
-std::size_t Servo::sendall(const Packet& packet) { return sendall_except(0, packet); }
+std::size_t Servo::sendall(const Packet& packet) { return share(0, packet, nullptr); }
 
-std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
+std::size_t Servo::sendall(Packet&& packet) { return share(0, packet, &packet); }
+
+std::size_t Servo::sendall_except(ClientId except, const Packet& packet) { return share(except, packet, nullptr); }
+
+std::size_t Servo::share(ClientId except, const Packet& packet, Packet* movable) {
     ServoCore& core = this->core();
-    // Encoded once here; every client's queue gets a copy of the same bytes.
-    Bytes frame;
-    append_packet_frame(frame, packet);
-    detail::Outbox::check_fits(frame.size(), core.options.max_frame_size, core.options.max_send_queue);
+    // Encoded once here; every client's queue gets a copy of a small packet's bytes, and reads
+    // a big one from here (no copy per client).
+    auto shared = std::make_shared<detail::SharedFrame>();
+    if (movable) {
+        append_packet_frame(shared->frame, packet, shared->borrowed, detail::Outbox::borrow_min);
+        if (!shared->borrowed.empty()) shared->values = std::move(static_cast<Map&>(*movable));
+    } else {
+        append_packet_frame(shared->frame, packet);
+    }
+    const std::shared_ptr<const detail::SharedFrame> frame = std::move(shared);
+    const std::size_t size = frame->size();
     std::size_t queued = 0;
     std::vector<ClientId> to;  // when recording: whom it was queued for
     bool wake = false;
+    std::string too_big;  // why a client could not take it (over what it accepts)
     const auto push = [&] {
         for (const auto& [id, link] : core.links()) {
             if (id == except) continue;
-            const auto result = link->outbox().push_frames(frame, packet.channel());
+            detail::Outbox::Push result = detail::Outbox::Push::closed;
+            try {
+                result = link->outbox().push_shared(frame, packet.channel());
+            } catch (const std::length_error& e) {  // this client accepts less: the others still get it
+                too_big = e.what();
+                continue;
+            }
             if (result == detail::Outbox::Push::queued) {
-                link->count_sent(packet.channel(), frame.size());
+                link->count_sent(packet.channel(), size);
                 ++queued;
                 if (core.recorder) to.push_back(id);
             }
@@ -154,6 +179,7 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) {
     if (core.recorder) core.recorder->record_sent(packet, push);
     else push();
     if (wake) reactor_->wake();
+    if (queued == 0 && !too_big.empty()) throw std::length_error(too_big);
     return queued;
 }
 

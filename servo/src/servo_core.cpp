@@ -62,13 +62,15 @@ void ServerLink::on_handshake(const FrameView& frame, TimePoint now) {
                       now);
     }
     if (!same_secret(hello->password, options().password)) return reject(RejectCode::wrong_password, "wrong password", now);
+    // Before `admit`: a send on another thread may come right after it.
+    outbox().set_max_frame(hello->max_frame != 0 ? hello->max_frame : unsaid_max_frame);
     RejectCode why = RejectCode::server_full;
     const ClientId id = core_->admit(shared_from_this(), why);
     if (id == 0) return reject(why, reject_text(why), now);
     id_ = id;
     // First in the queue: `send`/`sendall` on another thread may have queued a packet for this
     // client since `admit` registered it.
-    send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version}); }, true);
+    send_control([&](Bytes& out) { append_welcome(out, Welcome{id, protocol_version, static_cast<std::uint32_t>(options().max_frame_size)}); }, true);
     open(now);
     report(Event{EventKind::joined, id, {}, CloseReason::none, address_ + ":" + std::to_string(port_)});
 }

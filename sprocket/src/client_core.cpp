@@ -93,7 +93,8 @@ void ClientCore::set_status(State state, CloseReason reason, std::string detail)
 
 void ClientCore::on_tcp_connected(TimePoint) {
     // The hello goes ahead of any packet sent while connecting; those follow at once.
-    send_control([&](Bytes& out) { append_hello(out, Hello{protocol_version, options_.application, options_.password}); },
+    send_control([&](Bytes& out) { append_hello(out, Hello{protocol_version, options_.application, options_.password,
+                                                       static_cast<std::uint32_t>(options_.max_frame_size)}); },
                  true);
 }
 
@@ -106,6 +107,7 @@ void ClientCore::on_handshake(const FrameView& frame, TimePoint now) {
         }
         id_.store(welcome->client);
         failures_ = 0;
+        outbox().set_max_frame(welcome->max_frame != 0 ? welcome->max_frame : unsaid_max_frame);
         open(now);
         if (shut_down_) {  // closed while connecting: deliver what was queued, then goodbye
             close(CloseReason::closed, "", Farewell::goodbye, now);

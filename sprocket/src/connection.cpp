@@ -43,11 +43,12 @@ void Connection::prepare(ConnectionOptions& options) {
     if (options.handshake_timeout.count() <= 0) fail("handshake_timeout must be positive");
     if (options.max_frame_size == 0 || options.max_frame_size > max_frame_size_limit)
         fail("max_frame_size must be between 1 and 4294967295");
+    if (options.max_send_queue == 0) fail("max_send_queue must be positive");
 }
 
 Connection::Connection(const ConnectionOptions& options)
     : options_(options),
-      outbox_(options.max_send_queue, options.max_frame_size),
+      outbox_(options.max_send_queue, unsaid_max_frame),  // the peer's own, once its handshake says it
       decoder_(std::min(options.max_frame_size, max_frame_size_limit)) {}
 
 int Connection::descriptor() const {

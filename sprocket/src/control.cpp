@@ -48,6 +48,7 @@ public:
         if (!take(4)) return false;
         return std::equal(p_ - 4, p_, protocol_magic);
     }
+    std::size_t left() const { return left_; }
     /// True when every read was in bounds and nothing is left over.
     bool complete() const { return !bad_ && left_ == 0; }
 
@@ -74,6 +75,7 @@ void append_hello(Bytes& out, const Hello& hello) {
     w.u16(hello.version);
     w.short_string(hello.application);
     w.short_string(hello.password);
+    if (hello.max_frame != 0) w.u32(hello.max_frame);
     w.finish(out, FrameKind::hello);
 }
 
@@ -81,6 +83,7 @@ void append_welcome(Bytes& out, const Welcome& welcome) {
     BodyWriter w;
     w.u32(welcome.client);
     w.u16(welcome.version);
+    if (welcome.max_frame != 0) w.u32(welcome.max_frame);
     w.finish(out, FrameKind::welcome);
 }
 
@@ -111,6 +114,7 @@ std::optional<Hello> parse_hello(const FrameView& frame) {
     h.version = static_cast<std::uint16_t>(r.uint(2));
     h.application = r.short_string();
     h.password = r.short_string();
+    if (r.left() == 4) h.max_frame = static_cast<std::uint32_t>(r.uint(4));
     if (!r.complete()) return std::nullopt;
     return h;
 }
@@ -120,6 +124,7 @@ std::optional<Welcome> parse_welcome(const FrameView& frame) {
     Welcome w;
     w.client = static_cast<ClientId>(r.uint(4));
     w.version = static_cast<std::uint16_t>(r.uint(2));
+    if (r.left() == 4) w.max_frame = static_cast<std::uint32_t>(r.uint(4));
     if (!r.complete() || w.client == 0) return std::nullopt;
     return w;
 }

@@ -8,17 +8,26 @@
 
 namespace sprocket::detail {
 
-void Outbox::check_fits(std::size_t frame, std::size_t max_frame, std::size_t limit) {
+void Outbox::check_fits(std::size_t frame, std::size_t max_frame) {
     const std::size_t body = frame - frame_header_size;
-    if (body <= max_frame && frame <= limit) return;
-    throw std::length_error("sprocket: a packet of " + std::to_string(body) + " bytes exceeds " +
-                            (body > max_frame ? "max_frame_size " + std::to_string(max_frame)
-                                              : "max_send_queue " + std::to_string(limit)));
+    if (body <= max_frame) return;
+    throw std::length_error("sprocket: a packet of " + std::to_string(body) + " bytes exceeds the peer's max_frame_size " +
+                            std::to_string(max_frame) + " (what it accepts; the peer's option)");
+}
+
+void Outbox::check_oversized(std::size_t frame) const {
+    if (frame <= limit_ || oversized_left_ == 0) return;
+    throw std::length_error("sprocket: a packet of " + std::to_string(frame) + " bytes exceeds max_send_queue " +
+                            std::to_string(limit_) + " while another such packet is still being sent (" +
+                            std::to_string(oversized_left_) + " bytes left): one at a time");
 }
 
 Outbox::Push Outbox::admit(std::size_t adding) {
     if (!accepting_) return Push::closed;
-    if (unsent_ + adding > limit_) {
+    // One packet bigger than the limit may be queued at a time (a map download); its bytes not
+    // handed to the socket yet do not count, so the small packets around it still fit.
+    const std::size_t counted = unsent_ - oversized_left_ + (adding > limit_ ? 0 : adding);
+    if (counted > limit_) {
         accepting_ = false;
         overflowed_.store(true);
         return Push::overflow;
@@ -37,6 +46,8 @@ bool Outbox::to_bulk(std::size_t added, std::string_view channel) const {
 }
 
 void Outbox::Bulk::copy(std::size_t from, std::size_t n, Bytes& out) const {
+    const Bytes& whole = shared ? shared->frame : frame;
+    const std::vector<Borrowed>& left_out = shared ? shared->borrowed : borrowed;
     // Walks the whole frame as runs: `frame` up to a borrowed payload, the payload, ...
     const std::size_t to = from + n;
     std::size_t at = 0;  // where the current run starts in the whole frame
@@ -47,20 +58,24 @@ void Outbox::Bulk::copy(std::size_t from, std::size_t n, Bytes& out) const {
         at += length;
     };
     std::size_t in_frame = 0;
-    for (const Borrowed& b : borrowed) {
+    for (const Borrowed& b : left_out) {
         if (at >= to) return;
-        run(frame.data() + in_frame, b.at - in_frame);
+        run(whole.data() + in_frame, b.at - in_frame);
         in_frame = b.at;
         run(b.data, b.size);
     }
-    run(frame.data() + in_frame, frame.size() - in_frame);
+    run(whole.data() + in_frame, whole.size() - in_frame);
 }
 
 void Outbox::move_to_bulk(std::size_t before, std::string_view channel, std::vector<Borrowed> borrowed, Map values) {
-    Bulk bulk{std::string(channel), {}, std::move(borrowed), std::move(values), pending_.size() - before, 0};
+    Bulk bulk{std::string(channel), {}, std::move(borrowed), std::move(values), pending_.size() - before, 0, false, nullptr};
     for (Borrowed& b : bulk.borrowed) {
         b.at -= before;
         bulk.size += b.size;
+    }
+    if (bulk.size > limit_) {  // admit() let it in as the one oversized packet
+        bulk.oversized = true;
+        oversized_left_ = bulk.size;
     }
     if (before == 0) {
         bulk.frame.swap(pending_);  // the common case, a big packet on a quiet queue: no copy
@@ -106,9 +121,10 @@ Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, 
     append(borrowed);
     std::size_t added = pending_.size() - before;
     for (const Borrowed& b : borrowed) added += b.size;
-    if (added - frame_header_size > max_frame_ || added > limit_) {
+    if (added - frame_header_size > max_frame_ || (added > limit_ && oversized_left_ > 0)) {
         pending_.resize(before);
-        check_fits(added, max_frame_, limit_);  // throws
+        check_fits(added, max_frame_);  // throws
+        check_oversized(added);         // throws
     }
     result = admit(added);
     if (result != Push::queued) {
@@ -116,7 +132,7 @@ Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, 
         return result;
     }
     if (frame) *frame = added;
-    if (!borrowed.empty() || to_bulk(added, channel)) {
+    if (!borrowed.empty() || added > limit_ || to_bulk(added, channel)) {
         // With borrowed payloads, the values that hold them come along (the map's storage
         // moves with it, so their bytes stay where they are).
         Map values = borrowed.empty() ? Map() : std::move(static_cast<Map&>(*movable));
@@ -167,14 +183,21 @@ void Outbox::end_full_hold() {
     if (held_.load() && !for_socket_ && !holdable()) held_.store(false);
 }
 
-Outbox::Push Outbox::push_frames(const Bytes& frames, std::string_view channel) {
+Outbox::Push Outbox::push_shared(const std::shared_ptr<const SharedFrame>& shared, std::string_view channel) {
+    const std::size_t size = shared->size();
     std::lock_guard<std::mutex> lock(mutex_);
-    const Push result = admit(frames.size());
+    check_fits(size, max_frame_);  // throws
+    check_oversized(size);         // throws
+    const Push result = admit(size);
     if (result != Push::queued) return result;
-    const std::size_t before = pending_.size();
-    pending_.insert(pending_.end(), frames.begin(), frames.end());
-    if (to_bulk(frames.size(), channel)) move_to_bulk(before, channel, {}, Map());
-    unsent_ += frames.size();
+    if (shared->borrowed.empty() && size <= limit_ && !to_bulk(size, channel)) {
+        pending_.insert(pending_.end(), shared->frame.begin(), shared->frame.end());
+    } else {
+        const bool oversized = size > limit_;
+        bulk_.push_back(Bulk{std::string(channel), {}, {}, Map(), size, 0, oversized, shared});
+        if (oversized) oversized_left_ = size;
+    }
+    unsent_ += size;
     ++pushed_;
     has_data_.store(true);
     end_full_hold();
@@ -236,10 +259,13 @@ bool Outbox::take(Bytes& out, bool all, std::size_t* cut) {
         Bulk& bulk = bulk_.front();
         if (bulk.offset == 0 && (all || bulk.size <= std::min(bulk_threshold, max_frame_))) {
             bulk.copy(0, bulk.size, out);
+            if (bulk.oversized) oversized_left_ = 0;
             bulk_.pop_front();
             continue;
         }
-        const std::size_t n = std::min(piece, bulk.size - bulk.offset);
+        // An oversized frame's pieces, once handed out, count against the limit: a quarter of it at most.
+        const std::size_t n = std::min({piece, bulk.size - bulk.offset, bulk.oversized ? std::max<std::size_t>(limit_ / 4, 1) : piece});
+        if (bulk.oversized) oversized_left_ -= n;
         append_frame_header(out, FrameKind::fragment, n);
         bulk.copy(bulk.offset, n, out);
         unsent_ += frame_header_size;  // the fragment's own header is sent too
@@ -287,6 +313,7 @@ void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) 
     pending_.resize(cut_);  // a frame begun on the socket is finished, nothing else
     pending_.insert(pending_.end(), last.begin(), last.end());
     bulk_.clear();
+    oversized_left_ = 0;
     unsent_ = in_flight + pending_.size();
     overflowed_.store(false);  // dealt with: a reconnecting client's next connection starts afresh
     accepting_ = accept;
@@ -307,6 +334,7 @@ void Outbox::reset(bool accept) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.clear();
     bulk_.clear();
+    oversized_left_ = 0;
     cut_ = 0;
     unsent_ = 0;
     accepting_ = accept;

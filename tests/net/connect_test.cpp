@@ -200,25 +200,71 @@ TEST_CASE("a restarted server listens on the same port at once") {
     CHECK(again.port() == port);
 }
 
-TEST_CASE("a packet bigger than max_frame_size is refused on the sender's side") {
-    auto options = quick_client();
-    options.max_frame_size = 1000;
-    sprocket::Servo server(0, quick_server());
-    sprocket::Sprocket client("127.0.0.1", server.port(), options);
-    CHECK_THROWS_AS(client.send({{"blob", std::string(2000, 'x')}}), std::length_error);
-    CHECK(client.send({{"small", 1}}));
+TEST_CASE("a packet bigger than the peer's max_frame_size is refused on the sender's side") {
+    // Each side says in the handshake what it accepts; send() checks against the peer's.
     auto servo_options = quick_server();
     servo_options.max_frame_size = 1000;
-    sprocket::Servo small(0, servo_options);
-    CHECK_THROWS_AS(small.sendall({{"blob", std::string(2000, 'x')}}), std::length_error);
+    sprocket::Servo server(0, servo_options);
+    auto options = quick_client();
+    options.max_frame_size = 3000;
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    REQUIRE(client.wait_connected(patience));
+    CHECK_THROWS_WITH_AS(client.send({{"blob", std::string(2000, 'x')}}),
+                         doctest::Contains("exceeds the peer's max_frame_size 1000"), std::length_error);
+    CHECK(client.send({{"small", 1}}));
+    CHECK(client.connected());
+    REQUIRE(until_clients(server, 1));
+    const sprocket::ClientId id = server.clients()[0].id;
+    CHECK(server.send(id, {{"blob", std::string(2000, 'x')}}));  // the client takes 3000
+    CHECK_THROWS_AS(server.send(id, {{"blob", std::string(4000, 'x')}}), std::length_error);
+    CHECK_THROWS_AS(server.sendall({{"blob", std::string(4000, 'x')}}), std::length_error);  // nobody takes it
+    const auto got = receive(client, 1);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].get<std::string>("blob").size() == 2000);
+    CHECK(client.connected());
+}
 
-    auto tight = quick_client();
-    tight.max_send_queue = 64 << 10;  // a 100 KB packet could never be queued: refused, still open
-    sprocket::Sprocket limited("127.0.0.1", server.port(), tight);
-    REQUIRE(limited.wait_connected(patience));
-    CHECK_THROWS_AS(limited.send({{"blob", std::string(100'000, 'x')}}), std::length_error);
-    CHECK(limited.send({{"small", 1}}));
-    CHECK(limited.connected());
+TEST_CASE("sendall skips a client that accepts less, and still reaches the others") {
+    sprocket::Servo server(0, quick_server());
+    auto small_options = quick_client();
+    small_options.max_frame_size = 1000;
+    sprocket::Sprocket small("127.0.0.1", server.port(), small_options);
+    sprocket::Sprocket roomy("127.0.0.1", server.port(), quick_client());
+    REQUIRE(connect(small));
+    REQUIRE(connect(roomy));
+    REQUIRE(until_clients(server, 2));
+    CHECK(server.sendall({{"blob", std::string(5000, 'x')}}) == 1);
+    CHECK(receive(roomy, 1).size() == 1);
+    CHECK(small.connected());
+}
+
+TEST_CASE("defaults: a server sends a 40 MB map to a client; a client's 2 MB upload is refused at once") {
+    sprocket::Servo server(0);  // the defaults: max_send_queue 4 MiB, accepts 1 MiB from clients
+    sprocket::Sprocket client("127.0.0.1", server.port());  // accepts 256 MiB from its server
+    REQUIRE(client.wait_connected(patience));
+    REQUIRE(until_clients(server, 1));
+    const sprocket::ClientId id = server.clients()[0].id;
+    sprocket::Bytes map(40'000'000);
+    for (std::size_t i = 0; i < map.size(); i += 4096) map[i] = static_cast<std::uint8_t>(i / 4096);
+    CHECK(server.send(id, Packet::on("assets", {{"map", map}})));
+    // The small packets around it still fit in the queue (one packet over max_send_queue at a
+    // time does not count against it: tests/sprocket/outbox_test.cpp).
+    for (int i = 0; i < 100; ++i) CHECK(server.send(id, Packet::on("state", {{"tick", i}})));
+    std::vector<Packet> got = receive(client, 101, 60s);
+    REQUIRE(got.size() == 101);
+    int maps = 0;
+    for (const Packet& p : got) {
+        if (p.channel() != "assets") continue;
+        ++maps;
+        CHECK(p.get<sprocket::Bytes>("map") == map);
+    }
+    CHECK(maps == 1);
+    CHECK(client.connected());
+    // Done: the next big one may go.
+    CHECK(server.send(id, Packet::on("assets", {{"small map", sprocket::Bytes(5'000'000, 1)}})));
+    CHECK_THROWS_WITH_AS(client.send({{"upload", std::string(2'000'000, 'u')}}),
+                         doctest::Contains("max_frame_size 1048576"), std::length_error);
+    CHECK(client.connected());
 }
 
 TEST_CASE("a moved-from endpoint says so instead of crashing") {

@@ -120,14 +120,16 @@ struct RawListener {
     std::uint16_t port() const { return listener.getLocalPort(); }
 };
 
-/// Plays a server: accepts a Sprocket on `listener`, reads its hello, welcomes it as `id`.
-inline void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 7) {
+/// Plays a server: accepts a Sprocket on `listener`, reads its hello, welcomes it as `id`,
+/// saying it accepts packets of up to `max_frame` bytes.
+inline void welcome(RawPeer& peer, RawListener& listener, sprocket::ClientId id = 7,
+                    std::uint32_t max_frame = std::uint32_t{64} << 20) {
     REQUIRE(peer.accept(listener.listener));
     const auto hello = peer.next_frame();
     REQUIRE(hello);
     REQUIRE(hello->kind == static_cast<std::uint8_t>(sprocket::FrameKind::hello));
     sprocket::Bytes out;
-    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version});
+    sprocket::detail::append_welcome(out, {id, sprocket::detail::protocol_version, max_frame});
     REQUIRE(peer.send(out));
 }
 

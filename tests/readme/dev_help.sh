@@ -12,9 +12,9 @@ copied=$(sed -n '/^cmd_build()/,/^}/p' "$dev" | grep -o 'build/release/bin/[a-z_
 [ -n "$copied" ] || fail "found no cp line in cmd_build"
 for program in $copied; do
   case $program in
-    examples) printf '%s' "$build_help" | grep -q 'examples' || fail "./dev --help: build does not mention the examples" ;;
+    examples) grep -q 'examples' <<<"$build_help" || fail "./dev --help: build does not mention the examples" ;;
     demo) ;;
-    *) printf '%s' "$build_help" | grep -q -- "$program" || fail "./dev --help: build copies $program but does not say so" ;;
+    *) grep -q -- "$program" <<<"$build_help" || fail "./dev --help: build copies $program but does not say so" ;;
   esac
 done
 

@@ -83,6 +83,32 @@ TEST_CASE("hello: magic, version, application, password") {
     CHECK(hello->password.empty());
 }
 
+TEST_CASE("hello and welcome may say the largest frame their side accepts") {
+    Bytes hello_out;
+    append_hello(hello_out, Hello{protocol_version, "sprocket", "", 256u << 20});
+    CHECK(hello_out.size() == hello_bytes.size() + 4);
+    CHECK(Bytes(hello_out.end() - 4, hello_out.end()) == Bytes{0x00, 0x00, 0x00, 0x10});
+    const auto hello = parse_hello(split(hello_out).view());
+    REQUIRE(hello.has_value());
+    CHECK(hello->max_frame == (256u << 20));
+    CHECK(parse_hello(split(hello_bytes).view())->max_frame == 0);  // not said: 1 MiB assumed
+
+    Bytes welcome_out;
+    append_welcome(welcome_out, Welcome{9, protocol_version, 1000});
+    const auto welcome = parse_welcome(split(welcome_out).view());
+    REQUIRE(welcome.has_value());
+    CHECK(welcome->client == 9);
+    CHECK(welcome->max_frame == 1000);
+
+    // Anything but the field whole is malformed: 1 to 3 bytes, or more than 4.
+    for (std::size_t extra : {1u, 3u, 5u}) {
+        Bytes cut = hello_bytes;
+        cut.insert(cut.end(), extra, 0x01);
+        cut[0] = static_cast<std::uint8_t>(cut.size() - frame_header_size);
+        CHECK_FALSE(parse_hello(split(cut).view()).has_value());
+    }
+}
+
 TEST_CASE("welcome: client id, version") {
     Bytes out;
     append_welcome(out, Welcome{1, protocol_version});

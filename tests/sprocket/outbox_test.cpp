@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -240,4 +242,66 @@ TEST_CASE("a small packet pushed by move is copied and left as it was") {
     Packet packet = state(1);
     REQUIRE(box.push_packet(std::move(packet)) == Outbox::Push::queued);
     CHECK(packet == state(1));  // NOLINT(bugprone-use-after-move): documented to stay
+}
+
+TEST_CASE("one packet over the limit at a time: its waiting bytes do not count, a second one is refused") {
+    constexpr std::size_t limit = 64 << 10;
+    Outbox box(limit, big);
+    Packet map{{"data", Bytes(1'000'000, 5)}};
+    map.set_channel("assets");
+    REQUIRE(box.push_packet(map) == Outbox::Push::queued);
+    CHECK(box.unsent() > limit);
+    // Small packets around it still fit: the map's waiting bytes are not counted.
+    for (int i = 0; i < 100; ++i) REQUIRE(box.push_packet(state(i)) == Outbox::Push::queued);
+    CHECK_THROWS_WITH_AS(box.push_packet(map), doctest::Contains("one at a time"), std::length_error);
+    // A shared (sendall) one is refused the same way.
+    auto shared = std::make_shared<SharedFrame>();
+    append_packet_frame(shared->frame, map);
+    CHECK_THROWS_AS(box.push_shared(shared, "assets"), std::length_error);
+    // The pieces it hands out are a quarter of the limit at most; once all are out, another may go.
+    FrameDecoder decoder(big);
+    for (int takes = 0; box.has_data() && takes < 10'000; ++takes) {
+        Bytes out;
+        box.take(out);
+        box.sent(out.size());
+        decoder.feed(out.data(), out.size());
+        FrameView frame;
+        while (decoder.next(frame) == FrameStatus::ready) {
+            if (frame.kind == static_cast<std::uint8_t>(FrameKind::fragment)) CHECK(frame.size <= limit / 4);
+        }
+    }
+    CHECK(box.unsent() == 0);
+    CHECK(box.push_shared(shared, "assets") == Outbox::Push::queued);
+    // Small packets still overflow the limit as before when they alone pass it.
+    bool overflowed = false;
+    for (int i = 0; i < 10'000 && !overflowed; ++i) overflowed = box.push_packet(state(i)) == Outbox::Push::overflow;
+    CHECK(overflowed);
+}
+
+TEST_CASE("a shared frame (sendall) of a big packet is read from where it is: the same bytes as a copy") {
+    Packet level{{"data", Bytes(std::size_t{3} << 20, 9)}, {"name", "arena"}};
+    level.set_channel("level");
+    Bytes copied;
+    append_packet_frame(copied, level);
+    auto shared = std::make_shared<SharedFrame>();
+    append_packet_frame(shared->frame, level, shared->borrowed, Outbox::borrow_min);
+    shared->values = std::move(static_cast<Map&>(level));
+    REQUIRE(!shared->borrowed.empty());
+    CHECK(shared->size() == copied.size());
+    const std::shared_ptr<const SharedFrame> frame = shared;
+    Outbox a(big, big), b(big, big);
+    REQUIRE(a.push_shared(frame, "level") == Outbox::Push::queued);
+    REQUIRE(b.push_shared(frame, "level") == Outbox::Push::queued);
+    for (Outbox* box : {&a, &b}) {
+        Bytes sent;
+        FrameDecoder decoder(big);
+        for (int takes = 0; box->has_data() && takes < 1000; ++takes) {
+            Bytes out;
+            box->take(out);
+            decoder.feed(out.data(), out.size());
+            FrameView piece;
+            while (decoder.next(piece) == FrameStatus::ready) sent.insert(sent.end(), piece.body, piece.body + piece.size);
+        }
+        CHECK(sent == copied);
+    }
 }

@@ -150,8 +150,17 @@ public:
     /// `send(client, {{"x", 1}, {"y", 2}})`: encoded from the literal as it is, without making
     /// a Packet (see `Sprocket::send(std::initializer_list<Map::Field>)`).
     bool send(ClientId client, std::initializer_list<Map::Field> fields);
-    /// Sends to every client. The packet is encoded once. Returns how many it was queued for.
+    /// Sends to every client. The packet is encoded once; a big one (over 64 KiB) is shared by
+    /// every client's queue, not copied per client. Returns how many it was queued for: not the
+    /// clients whose queue overflowed (they are disconnected), nor those that accept less than
+    /// its size (their `max_frame_size`, said in their hello). Throws std::length_error when no
+    /// client could take it for its size, or when it is over `max_send_queue` while another
+    /// packet over it is still being sent (one at a time per client).
     std::size_t sendall(const Packet& packet);
+    /// The same for a packet you are done with: `sendall(std::move(level))`. Its strings and
+    /// bytes of 64 KiB or more are not even copied once: every client's queue reads them from
+    /// the packet, whose values move into the shared frame (the packet is left empty).
+    std::size_t sendall(Packet&& packet);
     /// Sends to every client except one (e.g. the sender of what is relayed).
     std::size_t sendall_except(ClientId except, const Packet& packet);
     std::size_t sendall(std::initializer_list<Map::Field> fields) { return sendall(Packet(fields)); }
@@ -181,6 +190,7 @@ public:
 private:
     detail::ServoCore& core() const;  // throws std::logic_error after a move
     bool push(ClientId client, const Packet& packet, Packet* movable);  // send; moves from `movable` when given
+    std::size_t share(ClientId except, const Packet& packet, Packet* movable);  // sendall(_except)
 
     std::shared_ptr<detail::Reactor> reactor_;  // declared first: released last
     std::shared_ptr<detail::ServoCore> core_;

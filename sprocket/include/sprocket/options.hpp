@@ -29,13 +29,19 @@ struct ConnectionOptions {
     /// After a close, how long queued bytes and the goodbye may take to leave. Past it the
     /// socket is closed anyway. Destroying the last endpoint of a process waits at most this.
     Millis linger{500};
-    /// The largest frame accepted from the peer; a bigger one closes the connection with
-    /// `protocol_error`. `send` refuses to send a packet bigger than this (std::length_error).
+    /// The largest packet accepted from the peer (its encoded size); a bigger one closes the
+    /// connection with `protocol_error`. Each side says its own in the handshake, and `send`
+    /// refuses a packet bigger than what the peer accepts (std::length_error; before a
+    /// client's welcome, 1 MiB: a server's default). Defaults: a server accepts 1 MiB from a
+    /// client (anyone can connect: with `max_clients` + `max_pending` connections that is what
+    /// a server may hold in partly read packets); a client accepts 256 MiB from the server it
+    /// chose (a map download). Raise a server's for uploads, and its `max_send_queue` with it.
     std::size_t max_frame_size = std::size_t{1} << 20;  // bytes
     /// Bytes queued for the peer and not yet taken by the kernel. Past it the connection is
     /// closed with `CloseReason::queue_overflow` ("send queue overflow") instead of growing.
-    /// A packet bigger than this on its own can never be queued: `send` throws
-    /// std::length_error for it (like for one over `max_frame_size`), the connection stays.
+    /// One packet bigger than this may be queued at a time (a 50 MB map): what of it waits does
+    /// not count, so the small packets around it still fit; a second one while it is still
+    /// going makes `send` throw std::length_error (the connection stays).
     std::size_t max_send_queue = std::size_t{4} << 20;  // bytes
     /// Memory held by received packets waiting for `get()` (as decoded, not as sent: a list of
     /// a million nulls is 1 MB on the wire and ~56 MB in memory). Past it, reading from that

@@ -25,6 +25,8 @@ class Reactor;
 
 /// Client settings: the shared connection settings plus automatic reconnection.
 struct SprocketOptions : ConnectionOptions {
+    /// A client accepts packets of up to 256 MiB from its server (see `max_frame_size`).
+    SprocketOptions() { max_frame_size = std::size_t{256} << 20; }
     /// Reconnect after a connection is lost (not after `close()`, a kick or a rejection).
     bool reconnect = false;
     /// First delay before reconnecting; doubles after each failed attempt up to the maximum.

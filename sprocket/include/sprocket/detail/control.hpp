@@ -31,14 +31,22 @@ enum class RejectCode : std::uint8_t {
     bad_hello = 5,
 };
 
+/// What a peer that does not say its `max_frame_size` in its hello or welcome accepts.
+inline constexpr std::uint32_t unsaid_max_frame = std::uint32_t{1} << 20;
+
 struct Hello {
     std::uint16_t version = protocol_version;
     std::string application;
     std::string password;
+    /// The largest packet body the client accepts (its `max_frame_size`); 0: not said (not
+    /// written; read as `unsaid_max_frame`).
+    std::uint32_t max_frame = 0;
 };
 struct Welcome {
     ClientId client = 0;
     std::uint16_t version = protocol_version;
+    /// The largest packet body the server accepts; 0: not said, as in Hello.
+    std::uint32_t max_frame = 0;
 };
 struct Reject {
     RejectCode code = RejectCode::bad_hello;

@@ -16,11 +16,26 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 namespace sprocket::detail {
+
+/// One packet's frame shared by many outboxes (a `sendall`): encoded once, and a big one is
+/// never copied per connection: each queue reads it from here.
+struct SharedFrame {
+    Bytes frame;                     ///< the frame, without the borrowed bytes
+    std::vector<Borrowed> borrowed;  ///< big values left where `values` keeps them (offsets into `frame`)
+    Map values;                      ///< the moved packet's values (`sendall(Packet&&)`), else empty
+    /// The whole frame's size, borrowed bytes included.
+    std::size_t size() const {
+        std::size_t n = frame.size();
+        for (const Borrowed& b : borrowed) n += b.size;
+        return n;
+    }
+};
 
 class Outbox {
 public:
@@ -39,8 +54,10 @@ public:
     /// burst is better sent in one write by the I/O thread), the frame is written to the
     /// socket at once on the calling thread: `written` gets how many bytes went, and
     /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
-    /// Throws std::length_error when its body exceeds `max_frame`, or the frame alone exceeds
-    /// the limit (it could never be queued); nothing is queued then. `now`: when it is pushed
+    /// Throws std::length_error when its body exceeds `max_frame`, or when the frame alone
+    /// exceeds the limit while another such frame is still queued; nothing is queued then. One
+    /// frame over the limit at a time is queued (a map download): the bytes of it that wait do
+    /// not count against the limit, its pieces handed to the socket do (a quarter of it each). `now`: when it is pushed
     /// (if not given, the clock is read when that matters: for the first push since a take).
     Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr,
                      std::chrono::steady_clock::time_point now = {});
@@ -57,8 +74,10 @@ public:
     /// A value this big is sent from where it is by the push above (a copy would cost more
     /// than the bookkeeping); it is the size above which a frame goes out in pieces too.
     static constexpr std::size_t borrow_min = std::size_t{64} << 10;  // bytes
-    /// Appends an already-framed packet of `channel` (a `sendall` shares one encoding this way).
-    Push push_frames(const Bytes& frames, std::string_view channel);
+    /// Appends a packet of `channel` encoded once for many connections (a `sendall`): a small
+    /// one is copied into the queue, a big one (or one with borrowed values) is read from
+    /// `shared` when it goes. Throws std::length_error like `push_packet`.
+    Push push_shared(const std::shared_ptr<const SharedFrame>& shared, std::string_view channel);
 
     /// Frames bigger than this go out in pieces (`fragment` frames), others pass between them.
     static constexpr std::size_t bulk_threshold = std::size_t{64} << 10;  // bytes
@@ -93,9 +112,18 @@ public:
         has_data_.store(true);
     }
 
-    /// Throws std::length_error unless a frame of `frame` bytes (header included) could ever
-    /// be queued: its body within `max_frame`, the frame within `limit`.
-    static void check_fits(std::size_t frame, std::size_t max_frame, std::size_t limit);
+    /// Throws std::length_error unless the body of a frame of `frame` bytes (header included)
+    /// is within `max_frame` (what the peer accepts).
+    static void check_fits(std::size_t frame, std::size_t max_frame);
+    /// I/O thread, once the handshake said it: the largest packet body the peer accepts.
+    void set_max_frame(std::size_t max_frame) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        max_frame_ = max_frame;
+    }
+    std::size_t max_frame() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return max_frame_;
+    }
 
     /// True when `take` would return bytes. Lock-free, for the I/O thread's loop.
     bool has_data() const { return has_data_.load(); }
@@ -173,6 +201,9 @@ private:
     Push push_frame(std::string_view channel, const Append& append, Packet* movable, std::size_t* frame,
                     std::size_t* written, std::chrono::steady_clock::time_point now);
     Push admit(std::size_t adding);  // with mutex_ held
+    // With mutex_ held: throws std::length_error for a frame over the limit while another one
+    // over it is still queued (one oversized packet at a time).
+    void check_oversized(std::size_t frame) const;
     // With mutex_ held: a frame of `added` bytes of `channel` must go to the bulk lane: it is
     // big, or a big frame of its channel is still queued.
     bool to_bulk(std::size_t added, std::string_view channel) const;
@@ -191,6 +222,8 @@ private:
         Map values;                      // the moved packet's values, which hold the borrowed bytes
         std::size_t size = 0;            // of the whole frame
         std::size_t offset = 0;          // bytes of it already handed out
+        bool oversized = false;          // bigger than the limit on its own (see admit)
+        std::shared_ptr<const SharedFrame> shared;  // when set, the frame is there (a sendall's)
         /// Appends bytes [from, from + n) of the whole frame to `out`.
         void copy(std::size_t from, std::size_t n, Bytes& out) const;
     };
@@ -199,6 +232,7 @@ private:
     Bytes pending_;
     std::deque<Bulk> bulk_;  // big frames, and frames of their channels queued behind them
     std::size_t unsent_ = 0;
+    std::size_t oversized_left_ = 0;  // bytes of the one oversized frame not handed out yet
     std::size_t limit_;
     std::size_t max_frame_;
     bool accepting_ = true;
