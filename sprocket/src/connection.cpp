@@ -191,7 +191,8 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     pause_.resume(receiving(), *budget_);
     reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
-        send_control([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
+        // Last: after every packet queued before the close, a big one's pieces included.
+        outbox_.push_final([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
     } else if (farewell == Farewell::goodbye_only && had_socket) {
         replace_queue(Goodbye{reason, detail});
     }

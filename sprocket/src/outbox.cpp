@@ -275,7 +275,11 @@ bool Outbox::take(Bytes& out, bool all, std::size_t* cut) {
         if (bulk.offset == bulk.size) bulk_.pop_front();
         if (!all) break;
     }
-    has_data_.store(!bulk_.empty());
+    if (bulk_.empty() && !final_.empty()) {  // everything before it went: now the goodbye
+        out.insert(out.end(), final_.begin(), final_.end());
+        final_.clear();
+    }
+    has_data_.store(!bulk_.empty() || !final_.empty());
     for_socket_ = false;
     direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
     const bool more = took_piece && !bulk_.empty();
@@ -313,6 +317,7 @@ void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) 
     pending_.resize(cut_);  // a frame begun on the socket is finished, nothing else
     pending_.insert(pending_.end(), last.begin(), last.end());
     bulk_.clear();
+    final_.clear();
     oversized_left_ = 0;
     unsent_ = in_flight + pending_.size();
     overflowed_.store(false);  // dealt with: a reconnecting client's next connection starts afresh
@@ -334,6 +339,7 @@ void Outbox::reset(bool accept) {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.clear();
     bulk_.clear();
+    final_.clear();
     oversized_left_ = 0;
     cut_ = 0;
     unsent_ = 0;

@@ -2,6 +2,8 @@
 #include "raw_peer.hpp"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 using namespace nettest;
 using sprocket::CloseReason;
@@ -212,4 +214,26 @@ TEST_CASE("a Sprocket destroyed while connecting, and one destroyed with the I/O
         for (auto& m : server.get(100ms)) found |= m.packet.has("still");
     }
     CHECK(found);
+}
+
+TEST_CASE("close() right after a big packet: the goodbye goes after all of it, pieces included") {
+    auto server_options = quick_server();
+    server_options.max_frame_size = 16 << 20;  // the server takes the upload
+    sprocket::Servo server(0, server_options);
+    auto options = quick_client();
+    options.linger = 10s;  // time for 8 MB to leave on a busy machine
+    sprocket::Sprocket client("127.0.0.1", server.port(), options);
+    REQUIRE(client.wait_connected(patience));
+    const sprocket::Bytes blob(8 << 20, 0x5a);
+    REQUIRE(client.send(Packet::on("assets", {{"blob", blob}})));
+    REQUIRE(client.send(Packet::on("assets", {{"after", true}})));  // behind it, in its channel
+    client.close();
+    std::vector<sprocket::Event> seen;
+    REQUIRE(pump_until(server, seen, last_is(EventKind::left)));
+    std::vector<std::string> order;
+    for (const auto& e : seen) {
+        if (e.kind == EventKind::packet) order.push_back(e.packet.has("blob") ? "blob" : "after");
+        if (e.kind == EventKind::left) CHECK(e.reason == CloseReason::closed_by_peer);
+    }
+    CHECK(order == std::vector<std::string>{"blob", "after"});
 }

@@ -112,6 +112,17 @@ public:
         has_data_.store(true);
     }
 
+    /// Sets the frame that goes after everything queued, big packets' pieces included (the
+    /// goodbye of a close: what was sent before it must arrive before it).
+    template <class Build>
+    void push_final(Build&& build) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        final_.clear();
+        build(final_);
+        unsent_ += final_.size();
+        has_data_.store(true);
+    }
+
     /// Throws std::length_error unless the body of a frame of `frame` bytes (header included)
     /// is within `max_frame` (what the peer accepts).
     static void check_fits(std::size_t frame, std::size_t max_frame);
@@ -233,6 +244,7 @@ private:
     std::deque<Bulk> bulk_;  // big frames, and frames of their channels queued behind them
     std::size_t unsent_ = 0;
     std::size_t oversized_left_ = 0;  // bytes of the one oversized frame not handed out yet
+    Bytes final_;                     // push_final's frame: taken once nothing else is left
     std::size_t limit_;
     std::size_t max_frame_;
     bool accepting_ = true;
