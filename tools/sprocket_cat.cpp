@@ -185,6 +185,18 @@ int main(int argc, char** argv) {
             return false;
         }
         if (event.kind == sprocket::EventKind::connected) connected_once = true;
+        if (event.kind == sprocket::EventKind::reconnecting && connected_once) {
+            // -w retries a server that is not there yet, never a connection that was up: this
+            // one is lost, said as a disconnect, with the reason it was lost for.
+            sprocket::Event gone = event;
+            gone.kind = sprocket::EventKind::disconnected;
+            const std::size_t next = gone.detail.rfind("attempt ");
+            gone.detail = next == std::string::npos ? gone.detail : gone.detail.substr(0, next == 0 ? 0 : next - 2);
+            link->close();
+            if (!told_disconnect) say(gone);
+            told_disconnect = true;
+            return true;
+        }
         const bool lost = event.kind == sprocket::EventKind::disconnected;
         // -w: tries while the server is not there yet are quiet; a lost connection is not retried.
         if (event.kind == sprocket::EventKind::reconnecting || (lost && waiting && !connected_once)) return false;

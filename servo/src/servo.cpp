@@ -70,7 +70,7 @@ std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { ret
 std::vector<Message> Servo::get() {
     const std::vector<std::string> latest = core().latest.names();
     if (latest.empty()) return messages_of(core_, any_event);
-    return messages_of(core_, detail::all_but(latest));
+    return messages_of(core_, detail::all_but(latest, true));
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
@@ -80,14 +80,14 @@ std::vector<Message> Servo::get(std::string_view channel) {
 
 std::vector<Message> Servo::get(Millis timeout) {
     const std::vector<std::string> latest = core().latest.names();
-    core_->inbox.wait(timeout, detail::unread_packet(latest), [] { return false; });
+    core_->inbox.wait(timeout, detail::packet_among(detail::all_but(latest, true)), [] { return false; });
     return get();
 }
 
 std::vector<Message> Servo::latest(std::string_view channel) {
     core().latest.add(channel);
     std::map<ClientId, Message> newest;
-    for (Message& m : get(channel)) newest[m.client] = std::move(m);
+    for (Message& m : messages_of(core_, detail::latest_of(channel))) newest[m.client] = std::move(m);
     std::vector<Message> out;
     out.reserve(newest.size());
     for (auto& entry : newest) out.push_back(std::move(entry.second));
@@ -97,7 +97,7 @@ std::vector<Message> Servo::latest(std::string_view channel) {
 std::vector<Event> Servo::poll() {
     const std::vector<std::string> latest = core().latest.names();
     if (latest.empty()) return drain(core_, any_event);
-    return drain(core_, detail::all_but(latest));
+    return drain(core_, detail::all_but(latest, true));
 }
 
 bool Servo::wait(Millis timeout) {

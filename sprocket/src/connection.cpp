@@ -455,7 +455,7 @@ bool Connection::process(TimePoint now) {
         return false;
     }
     if (overflowed(now)) return false;  // e.g. pings answered faster than the peer reads pongs
-    if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) pause_.pause(receiving(), *budget_, now);
+    if (phase_ == Phase::open && budget_->queued.load() > options_.max_receive_queue) pause_.pause(receiving(), *budget_);
     return true;
 }
 

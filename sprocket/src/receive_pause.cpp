@@ -2,12 +2,12 @@
 
 namespace sprocket::detail {
 
-void ReceivePause::pause(Inbox& inbox, ReceiveBudget& budget, TimePoint now) {
+void ReceivePause::pause(Inbox& inbox, ReceiveBudget& budget) {
     budget.paused.store(true);
     if (paused_) return;
     paused_ = true;
-    since_ = now;
     told_ = false;
+    read_ = false;
     takes_at_ = inbox.takes();
     inbox.count_paused(+1);
 }
@@ -24,7 +24,16 @@ void ReceivePause::resume(Inbox& inbox, ReceiveBudget& budget) {
 }
 
 std::optional<std::string> ReceivePause::stalled(Inbox& inbox, const ReceiveBudget& budget, TimePoint now) {
-    if (!paused_ || told_ || inbox.takes() == takes_at_ || now - since_ < stall_after) return std::nullopt;
+    if (!paused_ || told_) return std::nullopt;
+    const std::uint64_t takes = inbox.takes();
+    if (takes == takes_at_) return std::nullopt;  // the game has not read since we looked
+    takes_at_ = takes;
+    if (!read_) {  // its first read since the pause: it may free us within this frame
+        read_ = true;
+        read_since_ = now;
+        return std::nullopt;
+    }
+    if (now - read_since_ < stall_after) return std::nullopt;
     told_ = true;
     Inbox::Waiting waiting = inbox.most_waiting(&budget);
     const std::string channel = "\"" + waiting.channel + "\"";

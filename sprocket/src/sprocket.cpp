@@ -86,7 +86,7 @@ bool Sprocket::send(std::initializer_list<Map::Field> fields) {
 std::vector<Packet> Sprocket::get() {
     const std::vector<std::string> latest = core().latest.names();
     if (latest.empty()) return packets_of(core_, any_event);
-    return packets_of(core_, detail::all_but(latest));
+    return packets_of(core_, detail::all_but(latest, false));
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
@@ -97,13 +97,13 @@ std::vector<Packet> Sprocket::get(std::string_view channel) {
 std::vector<Packet> Sprocket::get(Millis timeout) {
     ClientCore& core = this->core();
     const std::vector<std::string> latest = core.latest.names();
-    core.inbox.wait(timeout, detail::unread_packet(latest), [&] { return core.over(); });
+    core.inbox.wait(timeout, detail::packet_among(detail::all_but(latest, false)), [&] { return core.over(); });
     return get();
 }
 
 std::optional<Packet> Sprocket::latest(std::string_view channel) {
     core().latest.add(channel);
-    auto packets = get(channel);
+    auto packets = packets_of(core_, detail::latest_of(channel));
     if (packets.empty()) return std::nullopt;
     return std::move(packets.back());
 }
@@ -111,7 +111,7 @@ std::optional<Packet> Sprocket::latest(std::string_view channel) {
 std::vector<Event> Sprocket::poll() {
     const std::vector<std::string> latest = core().latest.names();
     if (latest.empty()) return drain(core_, any_event);
-    return drain(core_, detail::all_but(latest));
+    return drain(core_, detail::all_but(latest, false));
 }
 
 bool Sprocket::wait(Millis timeout) {

@@ -251,6 +251,8 @@ TEST_CASE("defaults: a server sends a 40 MB map to a client; a client's 2 MB upl
     // time does not count against it: tests/sprocket/outbox_test.cpp).
     for (int i = 0; i < 100; ++i) CHECK(server.send(id, Packet::on("state", {{"tick", i}})));
     std::vector<Packet> got = receive(client, 101, 60s);
+    INFO("client: " << client.status() << ", received " << client.stats().bytes_received << " bytes, server queue "
+                    << server.clients().at(0).stats.send_queue);
     REQUIRE(got.size() == 101);
     int maps = 0;
     for (const Packet& p : got) {

@@ -154,3 +154,20 @@ TEST_CASE("sprocket-cat -w: waits for a server that is not listening yet, then s
     REQUIRE(gives_up.wait_exit(deadline()) == 1);
     CHECK(count_of(gives_up.err(), "disconnected: connect failed") == 1);
 }
+
+TEST_CASE("sprocket-cat -w: a server that goes away after the connection ends cat at once, as without -w") {
+    ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", "0", "--echo"});
+    const std::uint16_t port = testsupport::read_port(relay, "listening on 127.0.0.1:", deadline());
+    REQUIRE(port != 0);
+    ChildProcess cat(SPROCKET_CAT_PATH, {"-w", "30", "127.0.0.1:" + std::to_string(port)}, true);
+    REQUIRE(cat.write_input("{\"n\": 1}\n"));
+    REQUIRE(cat.wait_for_output("{\"n\":1}\n", deadline()));
+    REQUIRE(relay.signal(SIGTERM));
+    REQUIRE(relay.wait_exit(deadline()) == 0);
+    const auto code = cat.wait_exit(deadline());  // 10 s; without -w it exits within milliseconds
+    INFO("stderr: " << cat.err());
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(count_of(cat.err(), "disconnected") == 1);
+    CHECK(count_of(cat.err(), "server shutdown") == 1);
+}

@@ -98,11 +98,16 @@ template <> struct ValueTraits<Value>;
 namespace detail {
 template <class T>
 struct lacks_conversion : std::bool_constant<!ValueTraits<T>::defined> {};
-/// A class type that no conversion takes: storing it is a compile error that says why.
+template <class T>
+struct converts_to_value : std::is_convertible<T, Value> {};
+/// A class type that no conversion takes (and that does not convert to a Value by itself: a
+/// class derived from Value, one with `operator Value()`, a reference_wrapper): storing it is a
+/// compile error that says why.
 template <class T>
 inline constexpr bool is_unsupported_class =
     std::conjunction_v<std::is_class<T>, std::negation<std::is_same<T, Value>>,
-                       std::negation<is_initializer_list<T>>, lacks_conversion<T>>;
+                       std::negation<is_initializer_list<T>>, lacks_conversion<T>,
+                       std::negation<converts_to_value<T>>>;
 }  // namespace detail
 
 /// Orders keys bytewise, like std::less<std::string>, and also against `std::string_view`

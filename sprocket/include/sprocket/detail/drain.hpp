@@ -62,16 +62,38 @@ private:
     std::atomic<bool> any_{false};
 };
 
-/// Selects every event but the packets of `latest` (LatestChannels::names()).
-inline auto all_but(const std::vector<std::string>& latest) {
-    return [&latest](const Event& e) {
-        return !is_packet(e) || std::find(latest.begin(), latest.end(), e.packet.channel()) == latest.end();
+/// Selects what `get()` and `poll()` take when some channels are read with `latest()`
+/// (`latest`: LatestChannels::names()): everything but those channels' packets, in order. What
+/// came after such a packet from the same peer waits until `latest()` takes it, so nothing of a
+/// peer overtakes its packets (its `left` never comes before its last input). `per_client`: a
+/// Servo, whose events and packets each belong to one client; a Sprocket has one peer.
+/// A `stalled` event is always taken.
+inline auto all_but(const std::vector<std::string>& latest, bool per_client) {
+    return [&latest, per_client, held = std::vector<ClientId>(), all_held = false](const Event& e) mutable {
+        if (e.kind == EventKind::stalled) return true;
+        if (all_held || std::find(held.begin(), held.end(), e.client) != held.end()) return false;
+        if (is_packet(e) && std::find(latest.begin(), latest.end(), e.packet.channel()) != latest.end()) {
+            if (per_client) held.push_back(e.client);
+            else all_held = true;
+            return false;
+        }
+        return true;
     };
 }
 
-/// Selects the packets `get()` takes: every one but those of the channels read with `latest`.
-inline auto unread_packet(const std::vector<std::string>& latest) {
-    return [&latest](const Event& e) { return is_packet(e) && all_but(latest)(e); };
+/// Selects what `latest(channel)` takes: the packets of `channel` (the newest counts, the others
+/// are dropped), and `stalled` events (about the packets left queued). Other events stay for
+/// `get()`/`poll()`, in order.
+inline auto latest_of(std::string_view channel) {
+    return [channel](const Event& e) {
+        return e.kind == EventKind::stalled || (is_packet(e) && e.packet.channel() == channel);
+    };
+}
+
+/// Whether `get(timeout)` may return: a packet `get()` would take is queued (`select`: all_but).
+template <class Select>
+auto packet_among(Select select) {
+    return [select](const Event& e) mutable { return select(e) && is_packet(e); };
 }
 
 /// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks; writes the
