@@ -19,7 +19,7 @@ namespace sprocket {
 /// sprocket::Packet p{{"x", 3}, {"y", 2.5}, {"id", "Player 1"}};
 /// p["hp"] = 100;
 /// int x = p.get<int>("x");            // throws sprocket::KeyError / sprocket::TypeError
-/// int hp = p.get_or("hp", 100);       // never throws
+/// int hp = p.get_or("hp", 100);       // 100 when absent; TypeError when it holds another type
 /// auto chat = sprocket::Packet::on("chat", {{"text", "gg"}});
 /// \endcode
 class Packet : public Map {
