@@ -12,6 +12,7 @@ using namespace sprocket;
 using recordtest::at_ms;
 using recordtest::TempFile;
 using testsupport::ChildProcess;
+using testsupport::count_of;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -231,16 +232,6 @@ TEST_CASE("sprocket-replay: show prints a recording as JSON lines, and bad files
     CHECK(exit_status({file.path(), "--to", "127.0.0.1:1", "--listen", "0"}, "not both") == 2);
     CHECK(exit_status({file.path(), "--as", "referee"}, "--as needs client or server") == 2);
 }
-
-namespace {
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
-}  // namespace
 
 TEST_CASE("sprocket-replay --print: each packet shows the client the recording names") {
     TempFile file("print");

@@ -3,7 +3,10 @@
 #include "../support/child_process.hpp"
 #include "json_packet.hpp"
 
+#include <csignal>
+
 using testsupport::ChildProcess;
+using testsupport::count_of;
 using namespace sprocket;
 
 namespace {
@@ -78,16 +81,6 @@ TEST_CASE("sprocket-cat: -q quits after stdin ends, and a server that is not the
     CHECK(nowhere.err().find("connect failed") != std::string::npos);
 }
 
-namespace {
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-    return n;
-}
-
-}  // namespace
-
 TEST_CASE("sprocket-cat: -q takes fractional seconds, and HOST PORT works like HOST:PORT (netcat style)") {
     ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", "0", "--echo"});
     const std::uint16_t port = testsupport::read_port(relay, "listening on 127.0.0.1:", deadline());
@@ -136,12 +129,13 @@ TEST_CASE("sprocket-cat: a lost connection is said once on stderr") {
 
 TEST_CASE("sprocket-cat -w: waits for a server that is not listening yet, then sends what it read") {
     const std::uint16_t port = nettest::closed_port();
-    ChildProcess cat(SPROCKET_CAT_PATH, {"-w", "60", "-q", "0", "127.0.0.1:" + std::to_string(port)}, true);
+    ChildProcess cat(SPROCKET_CAT_PATH, {"-w", "60", "127.0.0.1:" + std::to_string(port)}, true);
     REQUIRE(cat.write_input("{\"early\": true}\n"));
-    cat.close_input();
     // The relay starts after cat did: cat's first tries are refused.
     ChildProcess relay(SPROCKET_RELAY_PATH, {"--port", std::to_string(port), "--echo"});
     REQUIRE(testsupport::read_port(relay, "listening on 127.0.0.1:", deadline()) == port);
+    REQUIRE(cat.wait_for_output("{\"early\":true}\n", deadline()));  // sent once connected, echoed
+    REQUIRE(cat.signal(SIGINT));
     const auto code = cat.wait_exit(deadline());
     INFO("stderr: " << cat.err());
     REQUIRE(code);

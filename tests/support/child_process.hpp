@@ -256,4 +256,11 @@ inline std::uint16_t read_port(ChildProcess& child, std::string_view prefix, Chi
     return 0;
 }
 
+/// How many times `what` occurs in `text` (not overlapping): "said once, not twice".
+inline std::size_t count_of(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
 }  // namespace testsupport
