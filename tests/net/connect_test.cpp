@@ -238,9 +238,11 @@ TEST_CASE("sendall skips a client that accepts less, and still reaches the other
     CHECK(small.connected());
 }
 
-TEST_CASE("defaults: a server sends a 40 MB map to a client; a client's 2 MB upload is refused at once") {
-    sprocket::Servo server(0);  // the defaults: max_send_queue 4 MiB, accepts 1 MiB from clients
-    sprocket::Sprocket client("127.0.0.1", server.port());  // accepts 256 MiB from its server
+TEST_CASE("default sizes: a server sends a 40 MB map to a client; a client's 2 MB upload is refused at once") {
+    // The default sizes (max_send_queue 4 MiB; a server accepts 1 MiB, a client 256 MiB), with
+    // heartbeats every 50 ms: pings queued while the map waits must not count it either.
+    sprocket::Servo server(0, quick_server());
+    sprocket::Sprocket client("127.0.0.1", server.port(), quick_client());
     REQUIRE(client.wait_connected(patience));
     REQUIRE(until_clients(server, 1));
     const sprocket::ClientId id = server.clients()[0].id;

@@ -2,6 +2,7 @@
 // quiet connection at once. Times are passed in, so nothing here depends on the machine's speed.
 // And its bulk lane: a big packet leaves in pieces, from its own values when pushed by move.
 #include <sprocket/codec.hpp>
+#include <sprocket/detail/control.hpp>
 #include <sprocket/detail/outbox.hpp>
 
 #include <doctest/doctest.h>
@@ -304,4 +305,13 @@ TEST_CASE("a shared frame (sendall) of a big packet is read from where it is: th
         }
         CHECK(sent == copied);
     }
+}
+
+TEST_CASE("control frames (heartbeats) while an oversized packet waits do not count it either") {
+    constexpr std::size_t limit = 64 << 10;
+    Outbox box(limit, big);
+    REQUIRE(box.push_packet(Packet{{"data", Bytes(1'000'000, 5)}}) == Outbox::Push::queued);
+    for (int i = 0; i < 10; ++i) box.push_control([](Bytes& out) { append_ping(out, FrameKind::ping, 1); });
+    CHECK_FALSE(box.overflowed());
+    CHECK(box.push_packet(state(1)) == Outbox::Push::queued);
 }

@@ -105,7 +105,7 @@ public:
         unsent_ += frame.size();
         if (front) pending_.insert(pending_.begin(), frame.begin(), frame.end());
         else pending_.insert(pending_.end(), frame.begin(), frame.end());
-        if (unsent_ > limit_) {
+        if (unsent_ - oversized_left_ > limit_) {  // as in admit(): a waiting oversized packet does not count
             accepting_ = false;
             overflowed_.store(true);
         }
