@@ -119,7 +119,7 @@ bool Servo::push(ClientId client, const Packet& packet, Packet* movable) {
     return link->send_with(*reactor_, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return detail::push_recorded(core.recorder.get(), packet, client,
                                      [&] { return outbox.push(packet, movable, frame, written); });
-    });
+    }, false);
 }
 
 bool Servo::send(ClientId client, std::initializer_list<Map::Field> fields) {
@@ -129,7 +129,7 @@ bool Servo::send(ClientId client, std::initializer_list<Map::Field> fields) {
     if (!link) return false;
     return link->send_with(*reactor_, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return outbox.push_literal(fields, frame, written);
-    });
+    }, false);
 }
 
 std::size_t Servo::sendall(const Packet& packet) { return share(0, packet, nullptr); }
@@ -140,6 +140,7 @@ std::size_t Servo::sendall_except(ClientId except, const Packet& packet) { retur
 
 std::size_t Servo::share(ClientId except, const Packet& packet, Packet* movable) {
     ServoCore& core = this->core();
+    if (core.recorder) movable = nullptr;  // the recording encodes the packet after the push
     // Encoded once here; every client's queue gets a copy of a small packet's bytes, and reads
     // a big one from here (no copy per client).
     auto shared = std::make_shared<detail::SharedFrame>();
@@ -151,26 +152,25 @@ std::size_t Servo::share(ClientId except, const Packet& packet, Packet* movable)
     }
     const std::shared_ptr<const detail::SharedFrame> frame = std::move(shared);
     const std::size_t size = frame->size();
+    const auto links = core.links();
+    // One packet over max_send_queue at a time per client: refused for all before any is queued.
+    for (const auto& [id, link] : links) {
+        if (id != except) link->outbox().check_one_oversized(size);  // throws
+    }
     std::size_t queued = 0;
     std::vector<ClientId> to;  // when recording: whom it was queued for
     bool wake = false;
-    std::string too_big;  // why a client could not take it (over what it accepts)
     const auto push = [&] {
-        for (const auto& [id, link] : core.links()) {
+        for (const auto& [id, link] : links) {
             if (id == except) continue;
-            detail::Outbox::Push result = detail::Outbox::Push::closed;
-            try {
-                result = link->outbox().push_shared(frame, packet.channel());
-            } catch (const std::length_error& e) {  // this client accepts less: the others still get it
-                too_big = e.what();
-                continue;
-            }
+            // Not queued for a client that overflowed or accepts less than this (too_big).
+            const auto result = link->outbox().push_shared(frame, packet.channel());
             if (result == detail::Outbox::Push::queued) {
                 link->count_sent(packet.channel(), size);
                 ++queued;
                 if (core.recorder) to.push_back(id);
             }
-            wake |= result != detail::Outbox::Push::closed;
+            wake |= result == detail::Outbox::Push::queued || result == detail::Outbox::Push::overflow;
         }
         // Recorded once for `sendall` (client 0: every client), once per client otherwise.
         if (core.recorder && except == 0 && queued > 0) to.assign(1, 0);
@@ -179,7 +179,6 @@ std::size_t Servo::share(ClientId except, const Packet& packet, Packet* movable)
     if (core.recorder) core.recorder->record_sent(packet, push);
     else push();
     if (wake) reactor_->wake();
-    if (queued == 0 && !too_big.empty()) throw std::length_error(too_big);
     return queued;
 }
 

@@ -191,8 +191,13 @@ void Connection::close(CloseReason reason, std::string detail, Farewell farewell
     pause_.resume(receiving(), *budget_);
     reconnecting_ = reconnects_after(reason);
     if (farewell == Farewell::goodbye && had_socket) {
-        // Last: after every packet queued before the close, a big one's pieces included.
-        outbox_.push_final([&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); });
+        // This side's own close (`close()`, destroying the endpoint) says goodbye after every
+        // packet queued before it, a big one's pieces included. A kick, a shutdown, a timeout or
+        // an error says it ahead of a big packet still going (the peer must learn why within
+        // `linger`; the rest of that packet would be cut anyway), after the small ones queued.
+        const auto goodbye = [&](Bytes& out) { append_goodbye(out, Goodbye{reason, detail}); };
+        if (reason == CloseReason::closed) outbox_.push_final(goodbye);
+        else send_control(goodbye);
     } else if (farewell == Farewell::goodbye_only && had_socket) {
         replace_queue(Goodbye{reason, detail});
     }

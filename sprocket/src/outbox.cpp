@@ -8,11 +8,9 @@
 
 namespace sprocket::detail {
 
-void Outbox::check_fits(std::size_t frame, std::size_t max_frame) {
-    const std::size_t body = frame - frame_header_size;
-    if (body <= max_frame) return;
-    throw std::length_error("sprocket: a packet of " + std::to_string(body) + " bytes exceeds the peer's max_frame_size " +
-                            std::to_string(max_frame) + " (what it accepts; the peer's option)");
+std::string Outbox::too_big_text(std::size_t frame, std::size_t max_frame) {
+    return "sprocket: a packet of " + std::to_string(frame - frame_header_size) + " bytes exceeds the peer's max_frame_size " +
+           std::to_string(max_frame) + " (what it accepts; the peer's option)";
 }
 
 void Outbox::check_oversized(std::size_t frame) const {
@@ -121,10 +119,14 @@ Outbox::Push Outbox::push_frame(std::string_view channel, const Append& append, 
     append(borrowed);
     std::size_t added = pending_.size() - before;
     for (const Borrowed& b : borrowed) added += b.size;
-    if (added - frame_header_size > max_frame_ || (added > limit_ && oversized_left_ > 0)) {
+    if (added - frame_header_size > max_frame_) {
         pending_.resize(before);
-        check_fits(added, max_frame_);  // throws
-        check_oversized(added);         // throws
+        if (frame) *frame = added;
+        return Push::too_big;
+    }
+    if (added > limit_ && oversized_left_ > 0) {
+        pending_.resize(before);
+        check_oversized(added);  // throws
     }
     result = admit(added);
     if (result != Push::queued) {
@@ -186,8 +188,8 @@ void Outbox::end_full_hold() {
 Outbox::Push Outbox::push_shared(const std::shared_ptr<const SharedFrame>& shared, std::string_view channel) {
     const std::size_t size = shared->size();
     std::lock_guard<std::mutex> lock(mutex_);
-    check_fits(size, max_frame_);  // throws
-    check_oversized(size);         // throws
+    if (size - frame_header_size > max_frame_) return Push::too_big;
+    check_oversized(size);  // throws
     const Push result = admit(size);
     if (result != Push::queued) return result;
     if (shared->borrowed.empty() && size <= limit_ && !to_bulk(size, channel)) {
@@ -258,16 +260,17 @@ bool Outbox::take(Bytes& out, bool all, std::size_t* cut) {
     while (!bulk_.empty()) {
         Bulk& bulk = bulk_.front();
         if (bulk.offset == 0 && (all || bulk.size <= std::min(bulk_threshold, max_frame_))) {
+            const std::size_t at = out.size();
             bulk.copy(0, bulk.size, out);
-            if (bulk.oversized) oversized_left_ = 0;
+            if (bulk.oversized) oversized_runs_.push_back({handed_ + at, handed_ + out.size()});
             bulk_.pop_front();
             continue;
         }
-        // An oversized frame's pieces, once handed out, count against the limit: a quarter of it at most.
-        const std::size_t n = std::min({piece, bulk.size - bulk.offset, bulk.oversized ? std::max<std::size_t>(limit_ / 4, 1) : piece});
-        if (bulk.oversized) oversized_left_ -= n;
+        const std::size_t n = std::min(piece, bulk.size - bulk.offset);
         append_frame_header(out, FrameKind::fragment, n);
+        const std::size_t at = out.size();
         bulk.copy(bulk.offset, n, out);
+        if (bulk.oversized) oversized_runs_.push_back({handed_ + at, handed_ + out.size()});
         unsent_ += frame_header_size;  // the fragment's own header is sent too
         bulk.offset += n;
         piece_taken_ = n;
@@ -279,6 +282,7 @@ bool Outbox::take(Bytes& out, bool all, std::size_t* cut) {
         out.insert(out.end(), final_.begin(), final_.end());
         final_.clear();
     }
+    handed_ += out.size();
     has_data_.store(!bulk_.empty() || !final_.empty());
     for_socket_ = false;
     direct_fd_.store(-1);  // these bytes are in flight now: later ones must wait behind them
@@ -310,6 +314,16 @@ bool Outbox::wrote_direct() const {
 void Outbox::sent(std::size_t n) {
     std::lock_guard<std::mutex> lock(mutex_);
     unsent_ -= n;
+    sent_ += n;
+    // The oversized frame's bytes among them are sent: they stop being left out of the count
+    // (they leave `unsent_` at the same time).
+    while (!oversized_runs_.empty() && oversized_runs_.front().first < sent_) {
+        auto& run = oversized_runs_.front();
+        const std::uint64_t to = std::min(run.second, sent_);
+        oversized_left_ -= static_cast<std::size_t>(to - run.first);
+        run.first = to;
+        if (run.first == run.second) oversized_runs_.pop_front();
+    }
 }
 
 void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) {
@@ -318,7 +332,8 @@ void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) 
     pending_.insert(pending_.end(), last.begin(), last.end());
     bulk_.clear();
     final_.clear();
-    oversized_left_ = 0;
+    oversized_left_ = 0;  // what of it is in flight counts now, like the rest in flight
+    oversized_runs_.clear();
     unsent_ = in_flight + pending_.size();
     overflowed_.store(false);  // dealt with: a reconnecting client's next connection starts afresh
     accepting_ = accept;
@@ -341,6 +356,9 @@ void Outbox::reset(bool accept) {
     bulk_.clear();
     final_.clear();
     oversized_left_ = 0;
+    oversized_runs_.clear();
+    handed_ = sent_ = 0;
+    max_frame_ = first_max_frame_;  // a new connection: its peer says its own
     cut_ = 0;
     unsent_ = 0;
     accepting_ = accept;

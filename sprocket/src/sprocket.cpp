@@ -72,7 +72,7 @@ bool Sprocket::push(const Packet& packet, Packet* movable) {
     return core.send_with(*reactor_, packet.channel(), [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return detail::push_recorded(core.recorder.get(), packet, core.id(),
                                      [&] { return outbox.push(packet, movable, frame, written); });
-    });
+    }, true);
 }
 
 bool Sprocket::send(std::initializer_list<Map::Field> fields) {
@@ -80,7 +80,7 @@ bool Sprocket::send(std::initializer_list<Map::Field> fields) {
     if (core.recorder) return send(Packet(fields));  // the recording keeps the packet itself
     return core.send_with(*reactor_, "", [&](detail::Outbox& outbox, std::size_t* frame, std::size_t* written) {
         return outbox.push_literal(fields, frame, written);
-    });
+    }, true);
 }
 
 std::vector<Packet> Sprocket::get() {

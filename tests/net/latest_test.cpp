@@ -131,8 +131,9 @@ TEST_CASE("Servo poll() then latest(\"input\"): a client's last input is not del
     REQUIRE(poll_until([&] { return server.clients().empty(); }));
     const auto deadline = Clock::now() + patience;
     while (order.size() < 2 && Clock::now() < deadline) {
-        for (auto& e : server.poll()) {                             // events, in order with packets
+        for (auto& e : server.poll()) {  // events, in order with packets: a packet a left follows comes first
             if (e.kind == EventKind::left) order.push_back("left");
+            if (e.kind == EventKind::packet) order.push_back("input " + std::to_string(e.packet.get<int>("keys")));
         }
         for (auto& m : server.latest("input")) order.push_back("input " + std::to_string(m.packet.get<int>("keys")));
         server.wait(5ms);
@@ -158,7 +159,7 @@ TEST_CASE("Sprocket poll() then latest(\"state\"): no state after disconnected")
     std::vector<std::string> order;
     const auto deadline = Clock::now() + patience;
     while (order.size() < 2 && Clock::now() < deadline) {
-        for (auto& e : net.poll()) order.push_back(sprocket::to_string(e.kind));
+        for (auto& e : net.poll()) order.push_back(e.kind == EventKind::packet ? e.packet.channel() : sprocket::to_string(e.kind));
         if (auto s = net.latest("state")) order.push_back("state");
         net.wait(5ms);
     }

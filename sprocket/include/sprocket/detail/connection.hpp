@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -80,14 +81,18 @@ public:
     }
     /// The game's `send` of a packet of `channel`: `push(outbox, &frame, &written)` queues it
     /// (an Outbox push); then `reactor`'s I/O thread is woken if it must be, and what went is
-    /// counted. True when the packet was queued.
+    /// counted. True when the packet was queued. A packet bigger than the peer accepts throws
+    /// std::length_error with `too_big_throws` (a client's send: the programmer's to fix), else
+    /// gives false (a server's: what a client said must not make it throw).
     template <class Push>
-    bool send_with(Reactor& reactor, std::string_view channel, Push&& push) {
+    bool send_with(Reactor& reactor, std::string_view channel, Push&& push, bool too_big_throws) {
         std::size_t frame = 0;
         std::size_t written = 0;
         const Outbox::Push result = push(outbox_, &frame, &written);
         count_written(written);
         if (result == Outbox::Push::overflow || outbox_.needs_io()) reactor.wake();
+        if (result == Outbox::Push::too_big && too_big_throws)
+            throw std::length_error(Outbox::too_big_text(frame, outbox_.max_frame()));
         if (result != Outbox::Push::queued) return false;
         count_sent(channel, frame);
         return true;

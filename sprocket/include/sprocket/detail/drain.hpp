@@ -63,23 +63,48 @@ private:
 };
 
 /// Selects what `get()` and `poll()` take when some channels are read with `latest()`
-/// (`latest`: LatestChannels::names()): everything but those channels' packets, in order. What
-/// came after such a packet from the same peer waits until `latest()` takes it, so nothing of a
-/// peer overtakes its packets (its `left` never comes before its last input). `per_client`: a
-/// Servo, whose events and packets each belong to one client; a Sprocket has one peer.
-/// A `stalled` event is always taken.
-inline auto all_but(const std::vector<std::string>& latest, bool per_client) {
-    return [&latest, per_client, held = std::vector<ClientId>(), all_held = false](const Event& e) mutable {
-        if (e.kind == EventKind::stalled) return true;
-        if (all_held || std::find(held.begin(), held.end(), e.client) != held.end()) return false;
-        if (is_packet(e) && std::find(latest.begin(), latest.end(), e.packet.channel()) != latest.end()) {
-            if (per_client) held.push_back(e.client);
-            else all_held = true;
-            return false;
+/// (`latest`: LatestChannels::names()): everything but those channels' packets, which wait for
+/// `latest()`. Except when a connection event of the same peer follows such a packet (its
+/// `left`, a `disconnected`): then the packet goes first, in order, so the game sees a player's
+/// last input before it left, and never after. `per_client`: a Servo, whose events each concern
+/// one client; a Sprocket has one peer.
+class AllBut {
+public:
+    AllBut(const std::vector<std::string>& latest, bool per_client) : latest_(latest), per_client_(per_client) {}
+
+    /// Under the inbox's lock, before the calls below: which packets a later event flushes.
+    void prepare(const std::vector<Event>& events) {
+        flush_.assign(events.size(), 0);
+        std::vector<ClientId> ended;  // peers with a connection event further on
+        bool any_ended = false;
+        for (std::size_t i = events.size(); i-- > 0;) {
+            const Event& e = events[i];
+            if (!is_packet(e)) {
+                if (e.kind == EventKind::stalled) continue;
+                any_ended = true;
+                if (per_client_ && std::find(ended.begin(), ended.end(), e.client) == ended.end()) ended.push_back(e.client);
+                continue;
+            }
+            flush_[i] = per_client_ ? std::find(ended.begin(), ended.end(), e.client) != ended.end() : any_ended;
         }
-        return true;
-    };
-}
+        at_ = 0;
+    }
+
+    bool operator()(const Event& e) {
+        const std::size_t i = at_++;
+        if (!is_packet(e)) return true;
+        const bool waits = std::find(latest_.begin(), latest_.end(), e.packet.channel()) != latest_.end();
+        return !waits || (i < flush_.size() && flush_[i]);
+    }
+
+private:
+    const std::vector<std::string>& latest_;
+    bool per_client_;
+    std::vector<char> flush_;
+    std::size_t at_ = 0;
+};
+
+inline AllBut all_but(const std::vector<std::string>& latest, bool per_client) { return AllBut(latest, per_client); }
 
 /// Selects what `latest(channel)` takes: the packets of `channel` (the newest counts, the others
 /// are dropped), and `stalled` events (about the packets left queued). Other events stay for

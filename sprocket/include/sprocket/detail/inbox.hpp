@@ -28,6 +28,13 @@ struct ReceiveBudget {
     std::atomic<bool> paused{false};  ///< set by the I/O thread when it stopped reading
 };
 
+/// A `take` selector may look at the whole queue first: `prepare(events)`, under the lock.
+template <class T, class = void>
+struct has_prepare : std::false_type {};
+template <class T>
+struct has_prepare<T, std::void_t<decltype(std::declval<T&>().prepare(std::declval<const std::vector<Event>&>()))>>
+    : std::true_type {};
+
 class Inbox {
 public:
     explicit Inbox(Reactor& reactor) : reactor_(reactor) {}
@@ -58,6 +65,7 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             chosen_.resize(events_.size());
+            if constexpr (has_prepare<std::decay_t<Select>>::value) select.prepare(events_);
             bool all = true;
             for (std::size_t i = 0; i < events_.size(); ++i) {
                 const bool taken = select(events_[i]);

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sprocket::detail {
 
@@ -43,10 +44,11 @@ public:
         queued,    ///< the bytes will be sent
         overflow,  ///< over the limit: nothing queued, and the outbox now refuses everything
         closed,    ///< the connection is closed: nothing queued
+        too_big,   ///< bigger than the peer accepts (`max_frame`): nothing queued, the connection stays
     };
 
     /// `limit`: bytes queued and unsent; `max_frame`: the largest packet body the peer accepts.
-    Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame) {}
+    Outbox(std::size_t limit, std::size_t max_frame) : limit_(limit), max_frame_(max_frame), first_max_frame_(max_frame) {}
 
     /// Encodes `packet` as a frame at the end of the queue (on the calling thread); `frame`,
     /// if given, gets the frame's size when it was queued. When the I/O thread has allowed it
@@ -54,10 +56,10 @@ public:
     /// burst is better sent in one write by the I/O thread), the frame is written to the
     /// socket at once on the calling thread: `written` gets how many bytes went, and
     /// `needs_io()` says whether the I/O thread still has work (the rest of a partial write).
-    /// Throws std::length_error when its body exceeds `max_frame`, or when the frame alone
-    /// exceeds the limit while another such frame is still queued; nothing is queued then. One
-    /// frame over the limit at a time is queued (a map download): the bytes of it that wait do
-    /// not count against the limit, its pieces handed to the socket do (a quarter of it each). `now`: when it is pushed
+    /// `too_big` when its body exceeds `max_frame` (what the peer accepts). Throws
+    /// std::length_error when the frame alone exceeds the limit while another such frame is not
+    /// sent yet; nothing is queued then. One frame over the limit at a time is queued (a map
+    /// download): its bytes not sent yet do not count against the limit. `now`: when it is pushed
     /// (if not given, the clock is read when that matters: for the first push since a take).
     Push push_packet(const Packet& packet, std::size_t* frame = nullptr, std::size_t* written = nullptr,
                      std::chrono::steady_clock::time_point now = {});
@@ -123,9 +125,14 @@ public:
         has_data_.store(true);
     }
 
-    /// Throws std::length_error unless the body of a frame of `frame` bytes (header included)
-    /// is within `max_frame` (what the peer accepts).
-    static void check_fits(std::size_t frame, std::size_t max_frame);
+    /// What a refusal of a frame of `frame` bytes (header included) over `max_frame` says.
+    static std::string too_big_text(std::size_t frame, std::size_t max_frame);
+    /// Throws std::length_error for a frame over the limit while another such frame is not sent
+    /// yet (one oversized packet at a time; see `push_packet`). Any thread.
+    void check_one_oversized(std::size_t frame) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        check_oversized(frame);
+    }
     /// I/O thread, once the handshake said it: the largest packet body the peer accepts.
     void set_max_frame(std::size_t max_frame) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -243,10 +250,15 @@ private:
     Bytes pending_;
     std::deque<Bulk> bulk_;  // big frames, and frames of their channels queued behind them
     std::size_t unsent_ = 0;
-    std::size_t oversized_left_ = 0;  // bytes of the one oversized frame not handed out yet
+    std::size_t oversized_left_ = 0;  // bytes of the one oversized frame not sent yet
+    // Where its bytes handed out lie in the stream (in `handed_` counts), until `sent` passes them.
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> oversized_runs_;
+    std::uint64_t handed_ = 0;        // bytes take() handed out on this stream
+    std::uint64_t sent_ = 0;          // of those, reported sent
     Bytes final_;                     // push_final's frame: taken once nothing else is left
     std::size_t limit_;
     std::size_t max_frame_;
+    std::size_t first_max_frame_;  // max_frame until the peer says its own (reset() restores it)
     bool accepting_ = true;
     std::atomic<bool> has_data_{false};
     std::atomic<bool> overflowed_{false};
