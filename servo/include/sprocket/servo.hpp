@@ -140,9 +140,11 @@ public:
     /// Sends to one client; the packet is encoded on the calling thread. As with
     /// `Sprocket::send`, a stream of sends to one client is gathered into bigger writes,
     /// holding a packet back by at most 50 microseconds. False when there is
-    /// no such client (any more) or its send queue overflowed (it is then disconnected).
-    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
-    /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
+    /// no such client (any more), its send queue overflowed (it is then disconnected), or the
+    /// packet is bigger than that client accepts (its `max_frame_size`, said in its hello:
+    /// nothing a client says makes this throw; the connection stays open). Throws
+    /// std::length_error when the packet is over `max_send_queue` while another packet over it
+    /// is not sent to that client yet (one such packet at a time).
     bool send(ClientId client, const Packet& packet);
     /// The same for a packet you are done with: big strings and bytes are not copied (see
     /// `Sprocket::send(Packet&&)`).
@@ -153,9 +155,9 @@ public:
     /// Sends to every client. The packet is encoded once; a big one (over 64 KiB) is shared by
     /// every client's queue, not copied per client. Returns how many it was queued for: not the
     /// clients whose queue overflowed (they are disconnected), nor those that accept less than
-    /// its size (their `max_frame_size`, said in their hello). Throws std::length_error when no
-    /// client could take it for its size, or when it is over `max_send_queue` while another
-    /// packet over it is still being sent (one at a time per client).
+    /// its size (their `max_frame_size`, said in their hello). Throws std::length_error, queuing
+    /// it for nobody, when it is over `max_send_queue` while another packet over it is not sent
+    /// yet to one of them (one such packet at a time per client).
     std::size_t sendall(const Packet& packet);
     /// The same for a packet you are done with: `sendall(std::move(level))`. Its strings and
     /// bytes of 64 KiB or more are not even copied once: every client's queue reads them from

@@ -89,8 +89,10 @@ public:
     /// gathered into bigger writes, holding a packet back by at most 50 microseconds.
     /// Returns false, and sends nothing, when the connection is closed for good or the send
     /// queue is full (which also closes the connection with `queue_overflow`).
-    /// Throws std::length_error when the encoded packet exceeds `max_frame_size`, or alone
-    /// exceeds `max_send_queue` (it could never be sent); the connection stays open.
+    /// Throws std::length_error, sending nothing, when the encoded packet is bigger than the
+    /// server accepts (its `max_frame_size`, said in its welcome; 1 MiB assumed before it), or
+    /// when it is over `max_send_queue` while another packet over it is not sent yet (one such
+    /// packet at a time); the connection stays open.
     bool send(const Packet& packet);
     /// The same for a packet you are done with: `send(std::move(level))`. Strings and bytes of
     /// 64 KiB or more are then not copied: they go out from where they are, and the packet's
