@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -77,6 +78,18 @@ bool until(Endpoint& endpoint, Done&& done, std::chrono::milliseconds limit = pa
     while (!done()) {
         if (Clock::now() >= deadline) return false;
         endpoint.get(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+/// Waits until `done()` holds, looking every millisecond, or the deadline passes. For
+/// conditions no event announces and that taking packets would change (a pause, a status).
+template <class Done>
+bool poll_until(Done&& done, std::chrono::milliseconds limit = patience) {
+    const auto deadline = Clock::now() + limit;
+    while (!done()) {
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(1ms);
     }
     return true;
 }
