@@ -76,7 +76,7 @@ int run_server(std::uint16_t port, long ticks) {
               << " ticks a second" << std::endl;
 
     std::map<sprocket::ClientId, Position> players;
-    // Joins and leaves run these from inside get()/latest(), on this thread.
+    // Joins and leaves run these from inside get(), on this thread.
     server.on(sprocket::EventKind::joined, [&](const sprocket::Event& e) {
         players[e.client] = Position{};
         std::cout << e << std::endl;
@@ -87,6 +87,9 @@ int run_server(std::uint16_t port, long ticks) {
     });
 
     tick_loop(ticks, [&](long tick) {
+        // Joins and leaves first (their callbacks run in get()); packets on any other channel
+        // are not part of this game: dropped. get() leaves the "move" packets to latest().
+        server.get();
         // Only the newest "move" of each client matters: latest() drops the older ones.
         for (const sprocket::Message& m : server.latest("move")) {
             const auto it = players.find(m.client);
@@ -95,7 +98,6 @@ int run_server(std::uint16_t port, long ticks) {
             it->second.x = m.packet.try_get<double>("x").value_or(it->second.x);
             it->second.y = m.packet.try_get<double>("y").value_or(it->second.y);
         }
-        server.get();  // packets on any other channel: not part of this game, dropped
 
         sprocket::List list;
         for (const auto& [id, pos] : players) list.emplace_back(sprocket::Map{{"id", id}, {"x", pos.x}, {"y", pos.y}});
