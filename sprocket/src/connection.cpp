@@ -293,7 +293,11 @@ TimePoint Connection::service(TimePoint now) {
     // An overflow closes the connection, which still lingers to send its goodbye.
     if (phase_ != Phase::idle && phase_ != Phase::closing) overflowed(now);
     deliver(now);
-    return std::min(serve(now), simulation_due());
+    // serve() first: it may put frames on the simulated link (flush, feed_simulation), whose
+    // timer simulation_due() must then include. (As arguments of one call the two would run in
+    // either order; g++ asks simulation_due() first, and a welcome waited for the heartbeat.)
+    const TimePoint next = serve(now);
+    return std::min(next, simulation_due());
 }
 
 TimePoint Connection::serve(TimePoint now) {

@@ -342,3 +342,14 @@ TEST_CASE("a simulated link whose peer stops reading waits for the socket, witho
     CHECK(used < 0.3 * wall);
     CHECK(client.connected());
 }
+
+TEST_CASE("a server on a simulated latency welcomes within about that latency") {
+    auto server_options = sprocket::ServoOptions();  // default heartbeats: 1 s
+    server_options.simulate.latency = std::chrono::milliseconds(100);
+    sprocket::Servo server(0, server_options);
+    sprocket::Sprocket client("127.0.0.1", server.port(), sprocket::SprocketOptions());
+    const auto t0 = Clock::now();
+    REQUIRE(client.wait_connected(patience));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    CHECK(took < 500);
+}
