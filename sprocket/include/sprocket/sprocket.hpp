@@ -68,7 +68,8 @@ class Sprocket {
 public:
     /// Starts connecting to `host:port` (a numeric address or a name; a name is resolved here,
     /// on the calling thread). Packets sent before the connection is up are queued and go out
-    /// right after the handshake. Throws std::invalid_argument for unusable options (an
+    /// right behind the hello, before the welcome (checked against 1 MiB until the server says
+    /// its own limit). Throws std::invalid_argument for unusable options (an
     /// application name or password over 255 bytes, `timeout` <= `heartbeat_interval`, ...),
     /// and std::system_error when `options.record` (or $SPROCKET_RECORD) names a file that
     /// cannot be created.
