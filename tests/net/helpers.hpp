@@ -89,7 +89,7 @@ bool poll_until(Done&& done, std::chrono::milliseconds limit = patience) {
     const auto deadline = Clock::now() + limit;
     while (!done()) {
         if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(1ms);  // no event announces a stat or a status: look again, until the deadline
     }
     return true;
 }
