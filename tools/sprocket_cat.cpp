@@ -190,8 +190,6 @@ int main(int argc, char** argv) {
             // one is lost, said as a disconnect, with the reason it was lost for.
             sprocket::Event gone = event;
             gone.kind = sprocket::EventKind::disconnected;
-            const std::size_t next = gone.detail.rfind("attempt ");
-            gone.detail = next == std::string::npos ? gone.detail : gone.detail.substr(0, next == 0 ? 0 : next - 2);
             link->close();
             if (!told_disconnect) say(gone);
             told_disconnect = true;

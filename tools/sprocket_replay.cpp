@@ -248,15 +248,10 @@ int play_client(const Settings& s, const RecordingHeader& header, replay::Script
             if (event.kind == EventKind::connected) connected.insert(recorded);
             // -w: tries while the server is not there yet are quiet; a lost connection is not
             // retried. A disconnect is said below, once.
-            // (With -w a lost connection shows as `reconnecting`; its detail ends with the next
-            // attempt, which is not made.)
+            // (With -w a lost connection shows as `reconnecting`: the next attempt is not made.)
             const bool gone = event.kind == EventKind::disconnected || event.kind == EventKind::reconnecting;
-            if (gone && connected.count(recorded) > 0 && !lost) {
-                std::string detail = event.detail;
-                const std::size_t next = event.kind == EventKind::reconnecting ? detail.rfind("attempt ") : std::string::npos;
-                if (next != std::string::npos) detail = detail.substr(0, next == 0 ? 0 : next - 2);
-                lost = to_string(event.reason) + (detail.empty() ? "" : " (" + detail + ")");
-            }
+            if (gone && connected.count(recorded) > 0 && !lost)
+                lost = to_string(event.reason) + (event.detail.empty() ? "" : " (" + event.detail + ")");
             if (event.kind == EventKind::packet || event.kind == EventKind::disconnected ||
                 event.kind == EventKind::reconnecting)
                 continue;

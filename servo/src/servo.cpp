@@ -68,9 +68,7 @@ std::uint16_t Servo::port() const { return core().first_port(); }
 std::uint16_t Servo::add_addr(const std::string& host, std::uint16_t port) { return core().listen(host, port); }
 
 std::vector<Message> Servo::get() {
-    const std::vector<std::string> latest = core().latest.names();
-    if (latest.empty()) return messages_of(core_, any_event);
-    return messages_of(core_, detail::all_but(latest, true));
+    return detail::unread(core().latest, true, [&](auto select) { return messages_of(core_, select); });
 }
 
 std::vector<Message> Servo::get(std::string_view channel) {
@@ -79,8 +77,9 @@ std::vector<Message> Servo::get(std::string_view channel) {
 }
 
 std::vector<Message> Servo::get(Millis timeout) {
-    const std::vector<std::string> latest = core().latest.names();
-    core_->inbox.wait(timeout, detail::packet_among(detail::all_but(latest, true)), [] { return false; });
+    detail::unread(core().latest, true, [&](auto select) {
+        return core_->inbox.wait(timeout, detail::packet_among(select), [] { return false; });
+    });
     return get();
 }
 
@@ -95,9 +94,7 @@ std::vector<Message> Servo::latest(std::string_view channel) {
 }
 
 std::vector<Event> Servo::poll() {
-    const std::vector<std::string> latest = core().latest.names();
-    if (latest.empty()) return drain(core_, any_event);
-    return drain(core_, detail::all_but(latest, true));
+    return detail::unread(core().latest, true, [&](auto select) { return drain(core_, select); });
 }
 
 bool Servo::wait(Millis timeout) {
@@ -153,9 +150,12 @@ std::size_t Servo::share(ClientId except, const Packet& packet, Packet* movable)
     const std::shared_ptr<const detail::SharedFrame> frame = std::move(shared);
     const std::size_t size = frame->size();
     const auto links = core.links();
-    // One packet over max_send_queue at a time per client: refused for all before any is queued.
-    for (const auto& [id, link] : links) {
-        if (id != except) link->outbox().check_one_oversized(size);  // throws
+    // One packet over max_send_queue at a time per client: refused for all before any is queued
+    // (only a packet that big asks: a state sent 60 times a second takes no extra lock).
+    if (size > core.options.max_send_queue) {
+        for (const auto& [id, link] : links) {
+            if (id != except) link->outbox().check_one_oversized(size);  // throws
+        }
     }
     std::size_t queued = 0;
     std::vector<ClientId> to;  // when recording: whom it was queued for

@@ -163,7 +163,6 @@ void ClientCore::on_closed(CloseReason reason, const std::string& detail, TimePo
     delay = std::min(delay, options_.reconnect_max_delay);
     ++failures_;
     reconnect_at_ = now + delay;
-    const std::string next = "attempt " + std::to_string(failures_) + " in " + std::to_string(delay.count()) + " ms";
-    report(Event{EventKind::reconnecting, me, {}, reason, detail.empty() ? next : detail + "; " + next});
+    report(Event{EventKind::reconnecting, me, {}, reason, detail, failures_, delay});
 }
 }  // namespace sprocket::detail

@@ -44,7 +44,12 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
     if (event.client != 0) os << (event.kind == EventKind::packet ? " from client " : " client ") << event.client;
     if (event.kind == EventKind::packet) os << ": " << event.packet;
     if (event.reason != CloseReason::none) os << ": " << event.reason;
-    if (!event.detail.empty()) os << " (" << event.detail << ')';
+    if (event.kind == EventKind::reconnecting) {
+        os << " (" << event.detail << (event.detail.empty() ? "" : "; ") << "attempt " << event.attempt << " in "
+           << event.retry_in.count() << " ms)";
+    } else if (!event.detail.empty()) {
+        os << " (" << event.detail << ')';
+    }
     return os;
 }
 

@@ -84,9 +84,7 @@ bool Sprocket::send(std::initializer_list<Map::Field> fields) {
 }
 
 std::vector<Packet> Sprocket::get() {
-    const std::vector<std::string> latest = core().latest.names();
-    if (latest.empty()) return packets_of(core_, any_event);
-    return packets_of(core_, detail::all_but(latest, false));
+    return detail::unread(core().latest, false, [&](auto select) { return packets_of(core_, select); });
 }
 
 std::vector<Packet> Sprocket::get(std::string_view channel) {
@@ -96,8 +94,9 @@ std::vector<Packet> Sprocket::get(std::string_view channel) {
 
 std::vector<Packet> Sprocket::get(Millis timeout) {
     ClientCore& core = this->core();
-    const std::vector<std::string> latest = core.latest.names();
-    core.inbox.wait(timeout, detail::packet_among(detail::all_but(latest, false)), [&] { return core.over(); });
+    detail::unread(core.latest, false, [&](auto select) {
+        return core.inbox.wait(timeout, detail::packet_among(select), [&] { return core.over(); });
+    });
     return get();
 }
 
@@ -109,9 +108,7 @@ std::optional<Packet> Sprocket::latest(std::string_view channel) {
 }
 
 std::vector<Event> Sprocket::poll() {
-    const std::vector<std::string> latest = core().latest.names();
-    if (latest.empty()) return drain(core_, any_event);
-    return drain(core_, detail::all_but(latest, false));
+    return detail::unread(core().latest, false, [&](auto select) { return drain(core_, select); });
 }
 
 bool Sprocket::wait(Millis timeout) {

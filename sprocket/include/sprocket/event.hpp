@@ -69,8 +69,9 @@ enum class EventKind : std::uint8_t {
     connected,     ///< Sprocket: the server welcomed us (`Event::client` is our id)
     disconnected,  ///< Sprocket: the connection ended for good: no reconnect follows (`reason`, `detail`)
     /// Sprocket with `reconnect` on: the connection was lost, or an attempt failed, and another
-    /// attempt follows (`reason`; `detail`: "connection refused; attempt 2 in 500 ms"). Not
-    /// followed by `disconnected` unless the attempts run out.
+    /// attempt follows (`reason` and `detail` of the loss, e.g. "connection refused";
+    /// `attempt` and `retry_in`: which try comes next, and when). Not followed by
+    /// `disconnected` unless the attempts run out.
     reconnecting,
     joined,        ///< Servo: `client` completed the handshake
     left,          ///< Servo: `client` is gone (`reason`, `detail`)
@@ -99,6 +100,9 @@ struct Event {
     CloseReason reason = CloseReason::none;
     /// Readable details: the peer's goodbye text, the reject reason, the decode error, ...
     std::string detail;
+    /// For `reconnecting`: the number of the next attempt (1, 2, ...) and how long until it.
+    int attempt = 0;
+    Millis retry_in{0};
 };
 
 /// `joined client 3`, `left client 3: kicked (cheating)`, `packet from client 2: {...}`, ...

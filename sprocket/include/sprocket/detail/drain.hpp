@@ -37,28 +37,33 @@ inline auto channel_only(std::string_view channel) {
 /// latest("state") for the state" works in either order. Any thread.
 class LatestChannels {
 public:
-    /// Marks `channel` (at most 64 names; later ones are not marked).
+    using Names = std::shared_ptr<const std::vector<std::string>>;
+    /// Marks `channel` (at most 64 names; later ones are not marked). Copies the list only when
+    /// a name is new: every `latest()` calls this.
     void add(std::string_view channel) {
-        if (any_.load() && marked(channel)) return;
         std::lock_guard<std::mutex> lock(mutex_);
-        if (names_.size() >= 64 || std::find(names_.begin(), names_.end(), channel) != names_.end()) return;
-        names_.emplace_back(channel);
+        const std::vector<std::string>& now = names_ ? *names_ : none();
+        if (now.size() >= 64 || std::find(now.begin(), now.end(), channel) != now.end()) return;
+        auto next = std::make_shared<std::vector<std::string>>(now);
+        next->emplace_back(channel);
+        names_ = std::move(next);
         any_.store(true);
     }
-    /// The marked channels now (empty, without a lock, until the first `add`).
-    std::vector<std::string> names() const {
-        if (!any_.load()) return {};
+    /// The marked channels now: null, without a lock, until the first `add`; then a shared
+    /// snapshot (no copy per call).
+    Names names() const {
+        if (!any_.load()) return nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
         return names_;
     }
 
 private:
-    bool marked(std::string_view channel) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return std::find(names_.begin(), names_.end(), channel) != names_.end();
+    static const std::vector<std::string>& none() {
+        static const std::vector<std::string> empty;
+        return empty;
     }
     mutable std::mutex mutex_;
-    std::vector<std::string> names_;  // guarded by mutex_
+    Names names_;  // guarded by mutex_
     std::atomic<bool> any_{false};
 };
 
@@ -119,6 +124,15 @@ inline auto latest_of(std::string_view channel) {
 template <class Select>
 auto packet_among(Select select) {
     return [select](const Event& e) mutable { return select(e) && is_packet(e); };
+}
+
+/// What `get()` and `poll()` take: `take(select)` with everything while no channel is read with
+/// `latest()`, else with `all_but` those channels.
+template <class Take>
+auto unread(const LatestChannels& latest, bool per_client, Take&& take) {
+    const LatestChannels::Names names = latest.names();
+    if (!names) return take(any_event);
+    return take(all_but(*names, per_client));
 }
 
 /// Takes the events `select` picks (see `Inbox::take`) and runs their callbacks; writes the
