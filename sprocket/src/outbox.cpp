@@ -317,12 +317,16 @@ void Outbox::sent(std::size_t n) {
     sent_ += n;
     // The oversized frame's bytes among them are sent: they stop being left out of the count
     // (they leave `unsent_` at the same time).
-    while (!oversized_runs_.empty() && oversized_runs_.front().first < sent_) {
-        auto& run = oversized_runs_.front();
+    while (runs_done_ < oversized_runs_.size() && oversized_runs_[runs_done_].first < sent_) {
+        auto& run = oversized_runs_[runs_done_];
         const std::uint64_t to = std::min(run.second, sent_);
         oversized_left_ -= static_cast<std::size_t>(to - run.first);
         run.first = to;
-        if (run.first == run.second) oversized_runs_.pop_front();
+        if (run.first == run.second) ++runs_done_;
+    }
+    if (runs_done_ > 0 && runs_done_ == oversized_runs_.size()) {
+        oversized_runs_.clear();
+        runs_done_ = 0;
     }
 }
 
@@ -334,6 +338,7 @@ void Outbox::drop_queued(std::size_t in_flight, const Bytes& last, bool accept) 
     final_.clear();
     oversized_left_ = 0;  // what of it is in flight counts now, like the rest in flight
     oversized_runs_.clear();
+    runs_done_ = 0;
     unsent_ = in_flight + pending_.size();
     overflowed_.store(false);  // dealt with: a reconnecting client's next connection starts afresh
     accepting_ = accept;
@@ -357,6 +362,7 @@ void Outbox::reset(bool accept) {
     final_.clear();
     oversized_left_ = 0;
     oversized_runs_.clear();
+    runs_done_ = 0;
     handed_ = sent_ = 0;
     max_frame_ = first_max_frame_;  // a new connection: its peer says its own
     cut_ = 0;
